@@ -85,11 +85,13 @@ class FrozenGuardQuerySet(models.QuerySet):
         return super().delete()
 
     def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
         for obj in objs:
             obj.check_not_frozen()
         return super().bulk_create(objs, *args, **kwargs)
 
     def bulk_update(self, objs, *args, **kwargs):
+        objs = list(objs)
         for obj in objs:
             obj.check_not_frozen()
         return super().bulk_update(objs, *args, **kwargs)
@@ -100,20 +102,6 @@ class FrozenGuard(models.Model):
 
     class Meta:
         abstract = True
-
-    def owning_set(self) -> IndicatorSet:
-        raise NotImplementedError
-
-    def check_not_frozen(self) -> None:
-        indicator_set = self.owning_set()
-        if indicator_set is None:
-            return
-        # Read the status from the database: an in-memory copy may be stale.
-        status = (
-            IndicatorSet.objects.filter(pk=indicator_set.pk).values_list("status", flat=True).first()
-        )
-        if status == SetStatus.FROZEN:
-            raise IndicatorSetFrozen(indicator_set)
 
     def save(self, *args, **kwargs):
         self.check_not_frozen()
@@ -127,6 +115,22 @@ class FrozenGuard(models.Model):
     def delete(self, *args, **kwargs):
         self.check_not_frozen()
         return super().delete(*args, **kwargs)
+
+    def owning_set(self) -> IndicatorSet:
+        raise NotImplementedError
+
+    def check_not_frozen(self) -> None:
+        indicator_set = self.owning_set()
+        if indicator_set is None:
+            return
+        # Read the status from the database: an in-memory copy may be stale.
+        status = (
+            IndicatorSet.objects.filter(pk=indicator_set.pk)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if status == SetStatus.FROZEN:
+            raise IndicatorSetFrozen(indicator_set)
 
 
 class IndicatorSetQuerySet(models.QuerySet):
@@ -153,9 +157,14 @@ class IndicatorSet(models.Model):
         blank=True,
         help_text=_("Where the set comes from and what in it is illustrative."),
     )
-    status = FSMField(_("status"), default=SetStatus.DRAFT, choices=SetStatus.choices, protected=True)
+    status = FSMField(
+        _("status"), default=SetStatus.DRAFT, choices=SetStatus.choices, protected=True
+    )
     bonus_rule = models.CharField(
-        _("bonus points rule"), max_length=20, choices=BonusRule.choices, default=BonusRule.ADD_CAPPED
+        _("bonus points rule"),
+        max_length=20,
+        choices=BonusRule.choices,
+        default=BonusRule.ADD_CAPPED,
     )
     decimal_places = models.PositiveSmallIntegerField(
         _("decimal places of percentages"), default=2, help_text=_("Rounded half up.")
@@ -173,7 +182,9 @@ class IndicatorSet(models.Model):
         verbose_name_plural = _("indicator sets")
         ordering = ["-year", "tier", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["name", "year", "tier"], name="unique_set_name_year_tier")
+            models.UniqueConstraint(
+                fields=["name", "year", "tier"], name="unique_set_name_year_tier"
+            )
         ]
 
     def __str__(self):
@@ -183,7 +194,9 @@ class IndicatorSet(models.Model):
     # only the transitions below change.
     def save(self, *args, **kwargs):
         if self.pk:
-            stored = IndicatorSet.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            stored = (
+                IndicatorSet.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            )
             if stored == SetStatus.FROZEN:
                 raise IndicatorSetFrozen(self)
         super().save(*args, **kwargs)
@@ -213,7 +226,10 @@ class IndicatorSet(models.Model):
 
 class IndicatorGroup(FrozenGuard):
     indicator_set = models.ForeignKey(
-        IndicatorSet, verbose_name=_("indicator set"), related_name="groups", on_delete=models.CASCADE
+        IndicatorSet,
+        verbose_name=_("indicator set"),
+        related_name="groups",
+        on_delete=models.CASCADE,
     )
     code = models.CharField(_("code"), max_length=20)
     name = models.CharField(_("name"), max_length=300)
@@ -251,7 +267,10 @@ class Pillar(FrozenGuard):
     """Chỉ số chính: a pillar such as Nhận thức số. Its max is the sum of its indicators."""
 
     indicator_set = models.ForeignKey(
-        IndicatorSet, verbose_name=_("indicator set"), related_name="pillars", on_delete=models.CASCADE
+        IndicatorSet,
+        verbose_name=_("indicator set"),
+        related_name="pillars",
+        on_delete=models.CASCADE,
     )
     group = models.ForeignKey(
         IndicatorGroup,
@@ -341,6 +360,12 @@ class Indicator(FrozenGuard):
     def __str__(self):
         return f"{self.code}. {self.name[:80]}"
 
+    def save(self, *args, **kwargs):
+        # A rule that cannot score, or a code used twice in one set, is refused
+        # on every path, not only in forms.
+        self.clean()
+        super().save(*args, **kwargs)
+
     def owning_set(self):
         return self.pillar.indicator_set if self.pillar_id else None
 
@@ -355,13 +380,9 @@ class Indicator(FrozenGuard):
                 pillar__indicator_set_id=self.pillar.indicator_set_id, code=self.code
             ).exclude(pk=self.pk)
             if clash.exists():
-                raise ValidationError({"code": gettext("Another indicator of this set has this code.")})
-
-    def save(self, *args, **kwargs):
-        # A rule that cannot score, or a code used twice in one set, is refused
-        # on every path, not only in forms.
-        self.clean()
-        super().save(*args, **kwargs)
+                raise ValidationError(
+                    {"code": gettext("Another indicator of this set has this code.")}
+                )
 
     def score(self, inputs, general_info=None):
         return scoring.compute_score(
@@ -377,7 +398,10 @@ class SubIndex(FrozenGuard):
     """A ranking dimension (DTI, Chính quyền số, ...) and the pillars that feed it."""
 
     indicator_set = models.ForeignKey(
-        IndicatorSet, verbose_name=_("indicator set"), related_name="sub_indices", on_delete=models.CASCADE
+        IndicatorSet,
+        verbose_name=_("indicator set"),
+        related_name="sub_indices",
+        on_delete=models.CASCADE,
     )
     code = models.SlugField(_("code"), max_length=20)
     name = models.CharField(_("name"), max_length=200)
@@ -433,7 +457,9 @@ class GeneralInfoField(FrozenGuard):
         verbose_name_plural = _("general information fields")
         ordering = ["order", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["indicator_set", "code"], name="unique_general_info_code")
+            models.UniqueConstraint(
+                fields=["indicator_set", "code"], name="unique_general_info_code"
+            )
         ]
 
     def __str__(self):
@@ -447,7 +473,10 @@ class Band(FrozenGuard):
     """Xếp loại: a unit whose DTI value reaches ``min_percent`` gets this band."""
 
     indicator_set = models.ForeignKey(
-        IndicatorSet, verbose_name=_("indicator set"), related_name="bands", on_delete=models.CASCADE
+        IndicatorSet,
+        verbose_name=_("indicator set"),
+        related_name="bands",
+        on_delete=models.CASCADE,
     )
     name = models.CharField(_("name"), max_length=100)
     min_percent = models.DecimalField(
@@ -462,7 +491,9 @@ class Band(FrozenGuard):
         verbose_name_plural = _("bands")
         ordering = ["-min_percent"]
         constraints = [
-            models.UniqueConstraint(fields=["indicator_set", "min_percent"], name="unique_band_threshold")
+            models.UniqueConstraint(
+                fields=["indicator_set", "min_percent"], name="unique_band_threshold"
+            )
         ]
 
     def __str__(self):

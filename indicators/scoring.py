@@ -58,6 +58,7 @@ METHODS = frozenset(code for code, _label in METHOD_CHOICES)
 IF_B_ZERO_CHOICES = ("full", "zero")
 
 SCORE_PLACES = Decimal("0.01")
+MAX_DIGITS = 15  # integer digits accepted in any figure
 
 
 class ScoringError(ValidationError):
@@ -83,6 +84,10 @@ def to_decimal(value: Any, *, what: str) -> Decimal:
         raise ScoringError(
             _("%(what)s: “%(value)s” is not a number.") % {"what": what, "value": value}
         )
+    if number.adjusted() >= MAX_DIGITS:
+        # No real figure (population, documents, meetings) is this large; refusing it
+        # also keeps Decimal arithmetic far from overflow.
+        raise ScoringError(_("%(what)s: the number is too large.") % {"what": what})
     return number
 
 
@@ -167,13 +172,9 @@ def validate_rule(method: str, rule: Mapping | None, max_points: Any) -> None:
         for term in ("a", "b"):
             spec = rule.get(term)
             if not isinstance(spec, Mapping) or not (spec.get("label") or spec.get("field")):
-                errors.append(
-                    _("The ratio needs a description of “%(term)s”.") % {"term": term}
-                )
+                errors.append(_("The ratio needs a description of “%(term)s”.") % {"term": term})
         if rule.get("if_b_zero") not in IF_B_ZERO_CHOICES:
-            errors.append(
-                _("The ratio must state its score when b = 0 (“full” or “zero”).")
-            )
+            errors.append(_("The ratio must state its score when b = 0 (“full” or “zero”)."))
     elif method == COUNT:
         try:
             per_item = _non_negative(rule.get("points_per_item"), what=_("Points per item"))
@@ -235,7 +236,7 @@ def compute_score(
     elif method == LEVELS:
         option = inputs.get("option")
         points = {item["key"]: item["points"] for item in rule["options"]}
-        if option not in points:
+        if not isinstance(option, str) or option not in points:
             raise ScoringError(_("Choose one of the listed options."))
         score = to_decimal(points[option], what=_("Points"))
     elif method == TIERS:
@@ -263,7 +264,7 @@ def compute_score(
         if not isinstance(checked, list | tuple):
             raise ScoringError(_("Tick the parts that are met."))
         parts = {item["key"]: item["points"] for item in rule["parts"]}
-        unknown = [key for key in checked if key not in parts]
+        unknown = [key for key in checked if not isinstance(key, str) or key not in parts]
         if unknown:
             raise ScoringError(_("Unknown part “%(key)s”.") % {"key": unknown[0]})
         total = sum((to_decimal(parts[key], what=_("Points")) for key in set(checked)), Decimal(0))

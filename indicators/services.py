@@ -93,7 +93,9 @@ def indicator_set_copy(
         "order",
     ]
     Indicator.objects.bulk_create(
-        Indicator(pillar=pillars[indicator.pillar_id], **{f: getattr(indicator, f) for f in copied_fields})
+        Indicator(
+            pillar=pillars[indicator.pillar_id], **{f: getattr(indicator, f) for f in copied_fields}
+        )
         for indicator in Indicator.objects.filter(pillar__indicator_set=indicator_set)
     )
     for sub_index in indicator_set.sub_indices.prefetch_related("pillars"):
