@@ -117,3 +117,11 @@ def indicator_set_copy(
         for b in indicator_set.bands.all()
     )
     return copy
+
+
+def indicator_set_import_excel(*, fileobj, name: str | None = None):
+    """Import a workbook as a new draft set; returns ``excel.ImportResult`` (set or every error)."""
+    # A local import: excel brings openpyxl and the selectors, which no other service needs.
+    from .excel import import_indicator_set
+
+    return import_indicator_set(fileobj, name=name)
