@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dti.context_processors.navigation",
             ],
         },
     },
@@ -128,7 +129,16 @@ else:
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {  # hourly; the tasks are idempotent
+    "self-assessment-reminders": {
+        "task": "assessments.tasks.send_self_assessment_reminders",
+        "schedule": 3600.0,
+    },
+    "open-due-explanations": {
+        "task": "assessments.tasks.open_due_explanations",
+        "schedule": 3600.0,
+    },
+}
 
 # --- Accounts -------------------------------------------------------------
 AUTH_USER_MODEL = "assessments.User"

@@ -1,7 +1,102 @@
+"""Site-wide pages: sign-in and the signed-in home page."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from assessments.models import Role
+
+
+class LoginForm(AuthenticationForm):
+    """Django's sign-in form with a plainer error and fields that work on a phone."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "The username or password is not correct. Check them and try again: "
+            "capital and small letters count."
+        ),
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        username, password = self.fields["username"], self.fields["password"]
+        username.label = _("Username")
+        password.label = _("Password")
+        username.widget.attrs.update(
+            {
+                "class": "form-control form-control-lg",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+            }
+        )
+        password.widget.attrs.update({"class": "form-control form-control-lg"})
+        if self.is_bound and self.errors:
+            for field in (username, password):
+                field.widget.attrs["aria-describedby"] = "login-error"
+
+
+class LoginView(auth_views.LoginView):
+    authentication_form = LoginForm
+
+
+# The kind is part of a unit's official name (Xã Trà Bùi, Thị trấn Trà Xuân) in
+# every interface language, so it is not translated.
+UNIT_NAME_PREFIX = {
+    "tinh": "Tỉnh",
+    "thanh_pho_tw": "Thành phố",
+    "huyen": "Huyện",
+    "quan": "Quận",
+    "thi_xa": "Thị xã",
+    "thanh_pho": "Thành phố",
+    "xa": "Xã",
+    "phuong": "Phường",
+    "thi_tran": "Thị trấn",
+    "dac_khu": "Đặc khu",
+}
+
+
+def official_unit_name(unit) -> str:
+    """``Thị trấn Trà Xuân`` for a unit stored as ``Trà Xuân``; a full name is kept as it is."""
+    if unit is None:
+        return ""
+    prefix = UNIT_NAME_PREFIX.get(unit.kind, "")
+    if not prefix or unit.name.casefold().startswith(prefix.casefold()):
+        return unit.name
+    return f"{prefix} {unit.name}"
+
+
+def user_roles(user) -> list:
+    """The user's product roles (Role members) in their fixed order; one query, cached."""
+    if not user.is_authenticated:
+        return []
+    codes = user.role_codes()
+    return [role for role in Role if role in codes]
 
 
 @login_required
 def home(request):
-    return render(request, "home.html")
+    """Greets the user and shows their roles, unit or agency, and what to do next."""
+    profile = (
+        get_user_model()
+        .objects.select_related("unit__parent", "agency__unit")
+        .get(pk=request.user.pk)
+    )
+    roles = user_roles(request.user)
+    role_codes = {role.value for role in roles}
+    return render(
+        request,
+        "home.html",
+        {
+            "profile": profile,
+            "roles": roles,
+            "role_codes": role_codes,
+            "unit_name": official_unit_name(profile.unit),
+            "unit_parent_name": official_unit_name(profile.unit.parent if profile.unit else None),
+            "agency_unit_name": official_unit_name(profile.agency.unit if profile.agency else None),
+            "can_admin": request.user.is_active and request.user.is_staff,
+        },
+    )
