@@ -46,6 +46,12 @@ def natural_key(code: str) -> tuple:
     )
 
 
+# The indicators whose max points make up the totals: bonus points are added
+# by the set's bonus rule, and a pillar marked not scored ("Không tính điểm")
+# is collected but adds nothing.
+COUNTED_INDICATOR = Q(is_bonus=False, pillar__scored=True)
+
+
 class SetStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     ACTIVE = "active", _("Active")
@@ -219,8 +225,8 @@ class IndicatorSet(models.Model):
         """Called when a campaign starts to use the set."""
 
     def max_points(self) -> Decimal:
-        return Indicator.objects.filter(pillar__indicator_set=self).aggregate(
-            total=Sum("max_points", filter=Q(is_bonus=False), default=Decimal(0))
+        return Indicator.objects.filter(COUNTED_INDICATOR, pillar__indicator_set=self).aggregate(
+            total=Sum("max_points", default=Decimal(0))
         )["total"]
 
 
@@ -257,7 +263,7 @@ class PillarQuerySet(FrozenGuardQuerySet):
         return self.annotate(
             total_max=Sum(
                 "indicators__max_points",
-                filter=Q(indicators__is_bonus=False),
+                filter=Q(indicators__is_bonus=False, scored=True),
                 default=Decimal(0),
             )
         )
@@ -309,7 +315,7 @@ class Pillar(FrozenGuard):
             raise ValidationError({"group": gettext("The group belongs to another indicator set.")})
 
     def max_points(self) -> Decimal:
-        return self.indicators.filter(is_bonus=False).aggregate(
+        return self.indicators.filter(COUNTED_INDICATOR).aggregate(
             total=Sum("max_points", default=Decimal(0))
         )["total"]
 
@@ -427,7 +433,7 @@ class SubIndex(FrozenGuard):
         return self.indicator_set
 
     def max_points(self) -> Decimal:
-        return Indicator.objects.filter(pillar__sub_indices=self, is_bonus=False).aggregate(
+        return Indicator.objects.filter(COUNTED_INDICATOR, pillar__sub_indices=self).aggregate(
             total=Sum("max_points", default=Decimal(0))
         )["total"]
 

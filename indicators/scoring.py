@@ -28,6 +28,7 @@ shared by several indicators is typed once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -59,6 +60,7 @@ IF_B_ZERO_CHOICES = ("full", "zero")
 
 SCORE_PLACES = Decimal("0.01")
 MAX_DIGITS = 15  # integer digits accepted in any figure
+FORBIDDEN_IN_TEXT = re.compile(r"[|\r\n]")
 
 
 class ScoringError(ValidationError):
@@ -106,6 +108,10 @@ def _keyed_items(rule: Mapping, name: str, errors: list[str]) -> list[Mapping]:
     keys = [item.get("key") if isinstance(item, Mapping) else None for item in items]
     if any(not isinstance(key, str) or not key.strip() for key in keys):
         errors.append(_("Every entry of “%(name)s” needs a key.") % {"name": name})
+    texts = keys + [item.get("label") for item in items if isinstance(item, Mapping)]
+    if any(isinstance(text, str) and FORBIDDEN_IN_TEXT.search(text) for text in texts):
+        # A rule is written in one spreadsheet cell, where “|” separates entries.
+        errors.append(_("Keys and labels cannot contain “|” or line breaks."))
     elif len(set(keys)) != len(keys):
         errors.append(_("The keys of “%(name)s” must be different.") % {"name": name})
     return [item for item in items if isinstance(item, Mapping)]
@@ -173,6 +179,11 @@ def validate_rule(method: str, rule: Mapping | None, max_points: Any) -> None:
             spec = rule.get(term)
             if not isinstance(spec, Mapping) or not (spec.get("label") or spec.get("field")):
                 errors.append(_("The ratio needs a description of “%(term)s”.") % {"term": term})
+            elif any(
+                isinstance(spec.get(key), str) and FORBIDDEN_IN_TEXT.search(spec[key])
+                for key in ("label", "field")
+            ):
+                errors.append(_("Keys and labels cannot contain “|” or line breaks."))
         if rule.get("if_b_zero") not in IF_B_ZERO_CHOICES:
             errors.append(_("The ratio must state its score when b = 0 (“full” or “zero”)."))
     elif method == COUNT:

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -166,7 +167,7 @@ def test_float_from_a_spreadsheet_is_read_exactly():
     ],
 )
 def test_unsound_rules_are_refused_with_a_message(method, rule, fragment):
-    with pytest.raises(ScoringError) as excinfo:
+    with translation.override("en"), pytest.raises(ScoringError) as excinfo:
         validate_rule(method, rule, "20")
     assert any(fragment in message for message in excinfo.value.messages)
 
@@ -179,11 +180,12 @@ def test_every_problem_of_a_rule_is_reported_at_once():
 
 
 def test_messages_are_vietnamese_by_default():
-    from django.utils import translation
-
-    with translation.override("vi"), pytest.raises(ScoringError) as excinfo:
+    with pytest.raises(ScoringError) as excinfo:
         score("yes_no", {}, "15", {"value": None})
     assert excinfo.value.messages == ["Hãy chọn Có hoặc Không."]
+    with pytest.raises(ScoringError) as excinfo:
+        validate_rule("count", {"points_per_item": "0"}, "20")
+    assert excinfo.value.messages == ["Điểm mỗi mục phải lớn hơn 0."]
 
 
 def test_percentage_rounds_half_up():
@@ -321,3 +323,17 @@ def test_invalid_input_never_produces_a_score(data, spec, value):
         assert number.is_finite()
         assert number >= 0
     assert Decimal(0) <= result <= maximum
+
+
+@pytest.mark.parametrize(
+    ("method", "rule"),
+    [
+        ("levels", {"options": [{"key": "a", "label": "Có | Không", "points": "1"}]}),
+        ("checklist", {"parts": [{"key": "a\nb", "points": "1"}]}),
+        ("ratio", {"a": {"label": "x|y"}, "b": {"label": "b"}, "if_b_zero": "zero"}),
+    ],
+)
+def test_rule_texts_that_cannot_live_in_one_cell_are_refused(method, rule):
+    with translation.override("en"), pytest.raises(ScoringError) as excinfo:
+        validate_rule(method, rule, "20")
+    assert excinfo.value.messages == ["Keys and labels cannot contain “|” or line breaks."]
