@@ -78,3 +78,143 @@ def small_set(*, status="draft"):
         indicator_set.freeze()
         indicator_set.save()
     return indicator_set
+
+
+# --- Administrative units, people and campaigns (assessments) ---------------
+
+from datetime import timedelta  # noqa: E402
+
+from django.contrib.auth.models import Group  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from assessments.models import (  # noqa: E402
+    AdministrativeUnit,
+    Agency,
+    Assessment,
+    Campaign,
+    Phase,
+    PhaseKind,
+    User,
+)
+
+
+class AdministrativeUnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AdministrativeUnit
+
+    name = factory.Sequence(lambda n: f"Xã thử {n}")
+    kind = "xa"
+    parent = None
+
+
+class AgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agency
+
+    name = factory.Sequence(lambda n: f"Phòng thử {n}")
+    kind = "government"
+    unit = factory.SubFactory(AdministrativeUnitFactory, kind="huyen")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A person; ``roles=["unit_officer"]`` puts them in the role groups."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"nguoidung{n}")
+    full_name = factory.Sequence(lambda n: f"Người dùng {n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.vn")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in extracted))
+
+
+def unit_tree(*, districts: bool = True, communes: int = 2) -> dict:
+    """A province with ``communes`` communes, under one district (before 2025) or directly."""
+    province = AdministrativeUnitFactory(name="Tỉnh Thử", kind="tinh")
+    parent = province
+    district = None
+    if districts:
+        district = AdministrativeUnitFactory(name="Huyện Thử", kind="huyen", parent=province)
+        parent = district
+    units = [
+        AdministrativeUnitFactory(name=f"Xã {chr(65 + i)}", kind="xa", parent=parent)
+        for i in range(communes)
+    ]
+    return {"province": province, "district": district, "communes": units}
+
+
+WINDOW_SHAPES = {
+    # (opens, closes) relative to now, and the grace period in minutes
+    "open": (timedelta(days=-1), timedelta(days=2), 0),
+    "grace": (timedelta(days=-3), timedelta(minutes=-10), 60),
+    "closed": (timedelta(days=-5), timedelta(days=-2), 60),
+    "not_yet": (timedelta(days=1), timedelta(days=3), 0),
+}
+
+
+def set_window(campaign: Campaign, kind: str, shape: str, *, now=None) -> Phase:
+    """Put one phase of ``campaign`` in ``shape`` (open, grace, closed, not_yet) around now.
+
+    Writes the row directly, so windows can be combined freely in tests.
+    """
+    now = now or timezone.now()
+    opens, closes, grace = WINDOW_SHAPES[shape]
+    phase, _created = Phase.objects.update_or_create(
+        campaign=campaign,
+        kind=kind,
+        defaults={"opens_at": now + opens, "closes_at": now + closes, "grace_minutes": grace},
+    )
+    return phase
+
+
+def calendar(*, now=None, self_assessment_closes_in=timedelta(days=10)) -> dict:
+    """A whole, ordered calendar whose self-assessment is open now."""
+    now = now or timezone.now()
+    closes = now + self_assessment_closes_in
+    day = timedelta(days=1)
+    return {
+        PhaseKind.SELF_ASSESSMENT: {"opens_at": now - day, "closes_at": closes},
+        PhaseKind.ROUND_1: {"opens_at": closes, "closes_at": closes + 10 * day},
+        PhaseKind.EXPLANATION: {"opens_at": closes + 10 * day, "closes_at": closes + 15 * day},
+        PhaseKind.ROUND_2: {"opens_at": closes + 15 * day, "closes_at": closes + 20 * day},
+        PhaseKind.PUBLICATION: {"closes_at": closes + 25 * day},
+    }
+
+
+def assessment_set(*, tier: str = "commune"):
+    """``small_set`` activated, with evidence mandatory for 1.1."""
+    from indicators.services import indicator_set_activate
+
+    indicator_set = small_set()
+    if tier != indicator_set.tier:
+        type(indicator_set).objects.filter(pk=indicator_set.pk).update(tier=tier)
+    Indicator.objects.filter(pillar__indicator_set=indicator_set, code="1.1").update(
+        evidence_mandatory=True
+    )
+    return indicator_set_activate(indicator_set=indicator_set)
+
+
+def open_campaign(*, organizer, units=None, indicator_set=None, **kwargs) -> Campaign:
+    """A campaign opened through the service, self-assessment open now."""
+    from assessments.services import campaign_create
+
+    indicator_set = indicator_set or assessment_set()
+    return campaign_create(
+        organizer=organizer,
+        name=kwargs.pop("name", "Đánh giá DTI thử"),
+        year=indicator_set.year,
+        indicator_set=indicator_set,
+        phases=kwargs.pop("phases", None) or calendar(),
+        units=units,
+        **kwargs,
+    )
+
+
+def force_state(assessment: Assessment, state: str) -> None:
+    """Put an assessment in ``state`` without a transition (test set-up only)."""
+    Assessment.objects.filter(pk=assessment.pk).update(state=state)
