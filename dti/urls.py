@@ -6,4 +6,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("dti.site_urls")),
     path("", include("indicators.urls")),
+    path("", include("assessments.urls")),
 ]
