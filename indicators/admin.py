@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -54,6 +55,7 @@ def _shown_set_id(request) -> str | None:
 
 class SetPartInline(admin.TabularInline):
     extra = 0
+    formfield_overrides = {models.DecimalField: {"localize": True}}
 
     @staticmethod
     def _editable(indicator_set) -> bool:
@@ -347,13 +349,14 @@ class IndicatorForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 90}),
         help_text=gettext_lazy(
             "As in the Excel template: “4 → 20; 3 → 15” for tiers; “a: … = 20 | b: … = 10” "
-            "for levels and checklists; “5 điểm/mục” for counts; “a: … | b: @population … | "
-            "b=0: zero” for ratios; empty for a manual score and yes/no."
+            "for levels and checklists; “5 điểm/mục” for counts; “a: … | b: @tong_so_nguoi_dan … | "
+            "b=0: 0” (or “b=0: tối đa”) for ratios; empty for a manual score and yes/no."
         ),
     )
 
     class Meta:
         model = Indicator
+        localized_fields = ["max_points"]  # 7,5 as officials write it
         fields = [
             "pillar",
             "code",

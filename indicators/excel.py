@@ -221,7 +221,7 @@ RULE_SYNTAX = {
     + " (ngưỡng → điểm, cách nhau bằng ; — cũng đọc được >=4: 20 hoặc 4=20; "
     "có thể thêm “; đơn vị: cuộc họp”)",
     scoring.RATIO: EXAMPLES[scoring.RATIO]
-    + " (@mã lấy số liệu từ trang Thông tin chung; b=0: full cho điểm tối đa, zero cho 0 điểm)",
+    + " (@mã lấy số liệu từ trang Thông tin chung; b=0: tối đa hoặc 0)",
     scoring.COUNT: "5 hoặc " + EXAMPLES[scoring.COUNT] + " (điểm mỗi mục, không quá điểm tối đa)",
     scoring.CHECKLIST: EXAMPLES[scoring.CHECKLIST] + " (như Mức; cộng điểm các phần đạt)",
 }

@@ -63,13 +63,14 @@ _COUNT = re.compile(
 )
 _FIELD_TERM = re.compile(r"^@(?P<field>[-a-zA-Z0-9_]+)(?:\s+(?P<label>.*))?$")
 _IF_B_ZERO = {"full": "full", "tối đa": "full", "zero": "zero", "0": "zero"}
+_IF_B_ZERO_TEXT = {"full": "tối đa", "zero": "0"}
 
 EXAMPLES = {
     scoring.TIERS: "4 → 20; 3 → 15; 2 → 10; 1 → 5",
     scoring.LEVELS: "a: Bí thư/Chủ tịch = 20 | b: Phó Bí thư/Phó Chủ tịch = 10 | c: Không có = 0",
     scoring.CHECKLIST: "a: Dự đủ các phiên họp của tỉnh = 10 | b: Chủ trì các cuộc họp = 10",
     scoring.COUNT: "5 điểm/mục",
-    scoring.RATIO: "a: Số cuộc họp do Bí thư chủ trì | b: @population Tổng số dân | b=0: zero",
+    scoring.RATIO: "a: Số cuộc họp do Bí thư chủ trì | b: @tong_so_nguoi_dan Tổng số dân | b=0: 0",
 }
 
 
@@ -122,7 +123,8 @@ def rule_to_text(method: str, rule: Mapping | None) -> str:
                 words += [spec["label"]] if spec.get("label") else []
                 parts.append(f"{term}: {' '.join(words)}")
         if rule.get("if_b_zero"):
-            parts.append(f"b=0: {rule['if_b_zero']}")
+            # Written the Vietnamese way; the reader also takes "full"/"zero".
+            parts.append(f"b=0: {_IF_B_ZERO_TEXT[rule['if_b_zero']]}")
         return " | ".join(parts)
     return ""
 
@@ -208,7 +210,7 @@ def _ratio(text: str, errors: list[str]) -> dict:
         elif key == "b=0":
             if value.lower() not in _IF_B_ZERO:
                 errors.append(
-                    _("After “b=0:” write “full” (the maximum) or “zero”, not “%(value)s”.")
+                    _("After “b=0:” write “tối đa” (the maximum) or “0”, not “%(value)s”.")
                     % {"value": value}
                 )
             else:

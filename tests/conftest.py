@@ -4,6 +4,14 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests share two cores with the rest of the suite (and CI's
+# PostgreSQL): judge them on their examples, not on how fast the machine is.
+settings.register_profile(
+    "dti", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=100
+)
+settings.load_profile("dti")
 
 PASSWORD = "Mat-khau-thu-nghiem-2025"
 

@@ -2,6 +2,7 @@
 
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -295,3 +296,23 @@ def test_indicators_are_filtered_by_set_and_pillar(admin_client, full_set):
     )
     assert response.status_code == 200
     assert [i.code for i in response.context["cl"].result_list] == ["2.1", "2.2"]
+
+
+def test_max_points_are_typed_with_a_vietnamese_decimal_comma(admin_client, full_set):
+    indicator = Indicator.objects.get(pillar__indicator_set=full_set, code="1.1")
+    url = reverse("admin:indicators_indicator_change", args=[indicator.pk])
+    admin_client.cookies["django_language"] = "vi"
+
+    page = admin_client.get(url).content.decode()
+    assert 'name="max_points" value="20,00"' in page
+    response = admin_client.post(
+        url, indicator_post(indicator, max_points="22,5", rule_text="2 → 20; 1 → 10")
+    )
+
+    assert response.status_code == 302
+    assert Indicator.objects.get(pk=indicator.pk).max_points == Decimal("22.50")
+
+
+def test_the_year_is_not_grouped_like_a_number(admin_client, full_set):
+    page = admin_client.get(reverse("admin:indicators_indicatorset_changelist")).content.decode()
+    assert f'<td class="field-year">{full_set.year}</td>' in page

@@ -110,7 +110,7 @@ def test_reads_the_documented_syntax(method, text, rule):
         (
             "ratio",
             {"a": {"label": "Số hộ"}, "b": {"field": "households"}, "if_b_zero": "full"},
-            "a: Số hộ | b: @households | b=0: full",
+            "a: Số hộ | b: @households | b=0: tối đa",
         ),
     ],
 )
@@ -142,9 +142,9 @@ def test_writes_the_documented_syntax(method, rule, text):
             [
                 "“a” is given twice.",
                 "“@dân số” is not a general-information code (letters, digits, - and _).",
-                "After “b=0:” write “full” (the maximum) or “zero”, not “half”.",
+                "After “b=0:” write “tối đa” (the maximum) or “0”, not “half”.",
                 "Cannot read “c: z”; write it like this: "
-                "a: Số cuộc họp do Bí thư chủ trì | b: @population Tổng số dân | b=0: zero",
+                "a: Số cuộc họp do Bí thư chủ trì | b: @tong_so_nguoi_dan Tổng số dân | b=0: 0",
             ],
         ),
     ],
