@@ -218,3 +218,28 @@ def open_campaign(*, organizer, units=None, indicator_set=None, **kwargs) -> Cam
 def force_state(assessment: Assessment, state: str) -> None:
     """Put an assessment in ``state`` without a transition (test set-up only)."""
     Assessment.objects.filter(pk=assessment.pk).update(state=state)
+
+
+# --- Councils ------------------------------------------------------------------
+
+from councils.models import Council, CouncilMember  # noqa: E402
+
+
+class CouncilFactory(factory.django.DjangoModelFactory):
+    """A council row written directly; ``councils.services.council_create`` for the rules."""
+
+    class Meta:
+        model = Council
+
+    decision_number = factory.Sequence(lambda n: f"{n + 100}/QĐ-UBND")
+
+
+class CouncilMemberFactory(factory.django.DjangoModelFactory):
+    """A member row written directly (no guardian grants); ``member_add`` grants them."""
+
+    class Meta:
+        model = CouncilMember
+
+    council = factory.SubFactory(CouncilFactory)
+    user = factory.SubFactory(UserFactory, agency=factory.SubFactory(AgencyFactory))
+    role = "member"

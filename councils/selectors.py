@@ -1,0 +1,403 @@
+"""Reads on councils, assignments and appraisals, shaped for services, hooks and pages.
+
+Every read here is a fixed number of queries, whatever the number of units,
+indicators or members: a province's campaign has thousands of responses.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef
+from django.utils.translation import gettext
+
+from assessments.models import Assessment, AssessmentState, Response
+from indicators.models import Indicator, natural_key
+
+from .models import (
+    Appraisal,
+    Assignment,
+    Council,
+    CouncilMember,
+    Explanation,
+    ExplanationStatus,
+    Round,
+)
+from .permissions import appraisable_responses, conflict_unit_ids, covering_assignments
+
+
+def council_of(campaign) -> Council | None:
+    return Council.objects.filter(campaign=campaign).first()
+
+
+def _submitted_explanation() -> Exists:
+    return Exists(
+        Explanation.objects.filter(response=OuterRef("pk"), status=ExplanationStatus.SUBMITTED)
+    )
+
+
+def _has_appraisal(round_: int) -> Exists:
+    return Exists(Appraisal.objects.filter(response=OuterRef("pk"), round=round_))
+
+
+# --- what closing a round needs ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MissingScore:
+    """An indicator of one unit still without its score, and who is assigned to it."""
+
+    code: str
+    owners: list[str]
+
+    def __str__(self):
+        if self.owners:
+            return f"{self.code} — {' / '.join(self.owners)}"
+        return gettext("%(code)s — not assigned") % {"code": self.code}
+
+
+def _owners(assessment: Assessment, indicator_ids) -> dict[int, list[str]]:
+    """Names of the non-conflicted members assigned to each indicator in the unit: 1 query."""
+    rows = (
+        covering_assignments(unit=assessment.unit_id)
+        .filter(
+            member__council__campaign_id=assessment.campaign_id,
+            indicator_id__in=indicator_ids,
+        )
+        .values_list("indicator_id", "member__user__full_name", "member__user__username")
+        .distinct()
+    )
+    owners = defaultdict(set)
+    for indicator_id, full_name, username in rows:
+        owners[indicator_id].add(full_name or username)
+    return {pk: sorted(names) for pk, names in owners.items()}
+
+
+def _missing(assessment: Assessment, responses) -> list[MissingScore]:
+    found = list(responses.values_list("indicator_id", "indicator__code"))
+    owners = _owners(assessment, [indicator_id for indicator_id, _code in found])
+    missing = [MissingScore(code, owners.get(indicator_id, [])) for indicator_id, code in found]
+    return sorted(missing, key=lambda item: natural_key(item.code))
+
+
+def round_one_missing(*, assessment: Assessment) -> list[MissingScore]:
+    """Indicators of the unit without any round-1 appraisal, with their owners: 2 queries."""
+    responses = Response.objects.filter(assessment=assessment).exclude(_has_appraisal(Round.ONE))
+    return _missing(assessment, responses)
+
+
+def round_two_missing(*, assessment: Assessment) -> list[MissingScore]:
+    """Disputed indicators of the unit without a round-2 appraisal, with their owners."""
+    responses = (
+        Response.objects.filter(assessment=assessment)
+        .filter(_submitted_explanation())
+        .exclude(_has_appraisal(Round.TWO))
+    )
+    return _missing(assessment, responses)
+
+
+def _as_texts(assessment: Assessment, missing: list[MissingScore]) -> list[str]:
+    # Without a council nobody can own anything yet: the bare codes say it all.
+    if not Council.objects.filter(campaign_id=assessment.campaign_id).exists():
+        return [item.code for item in missing]
+    return [str(item) for item in missing]
+
+
+def round_one_missing_texts(assessment: Assessment) -> list[str]:
+    """The ``round_one_missing`` hook of ``assessments.selectors``: "code — owners"."""
+    return _as_texts(assessment, round_one_missing(assessment=assessment))
+
+
+def round_two_missing_texts(assessment: Assessment) -> list[str]:
+    """The ``round_two_missing`` hook of ``assessments.selectors``: "code — owners"."""
+    return _as_texts(assessment, round_two_missing(assessment=assessment))
+
+
+def is_disputed(response: Response) -> bool:
+    return Explanation.objects.filter(
+        response=response, status=ExplanationStatus.SUBMITTED
+    ).exists()
+
+
+# --- scores ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppraisedValue:
+    score: Decimal
+    comment: str
+    by: str
+
+
+@dataclass(frozen=True)
+class FinalScore:
+    """Self, round-1, round-2 and final score of one indicator of one unit."""
+
+    response_id: int
+    indicator_id: int
+    code: str
+    name: str
+    max_points: Decimal
+    self_score: Decimal | None
+    round_1: AppraisedValue | None
+    round_2: AppraisedValue | None
+    disputed: bool
+
+    @property
+    def final(self) -> Decimal | None:
+        """The latest appraisal; an undisputed indicator keeps its round-1 score."""
+        latest = self.round_2 or self.round_1
+        return latest.score if latest else None
+
+
+def _latest_appraisals(responses) -> dict[tuple[int, int], AppraisedValue]:
+    """The latest appraisal of each (response, round): 1 query."""
+    rows = (
+        Appraisal.objects.filter(response__in=responses)
+        .order_by("updated_at", "pk")
+        .values_list(
+            "response_id",
+            "round",
+            "score",
+            "comment",
+            "member__user__full_name",
+            "member__user__username",
+        )
+    )
+    latest = {}
+    for response_id, round_, score, comment, full_name, username in rows:
+        latest[(response_id, round_)] = AppraisedValue(score, comment, full_name or username)
+    return latest
+
+
+def final_scores(*, assessment: Assessment) -> list[FinalScore]:
+    """Every indicator of the unit with its self, round-1, round-2 and final score: 2 queries."""
+    responses = (
+        Response.objects.filter(assessment=assessment)
+        .select_related("indicator")
+        .annotate(disputed=_submitted_explanation())
+    )
+    appraised = _latest_appraisals(Response.objects.filter(assessment=assessment).values("pk"))
+    rows = [
+        FinalScore(
+            response_id=response.pk,
+            indicator_id=response.indicator_id,
+            code=response.indicator.code,
+            name=response.indicator.name,
+            max_points=response.indicator.max_points,
+            self_score=response.self_score,
+            round_1=appraised.get((response.pk, Round.ONE)),
+            round_2=appraised.get((response.pk, Round.TWO)),
+            disputed=response.disputed,
+        )
+        for response in responses
+    ]
+    return sorted(rows, key=lambda row: natural_key(row.code))
+
+
+# --- coverage and load ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Uncovered:
+    """An indicator that nobody may appraise in some (or all) of the assessed units."""
+
+    indicator_id: int
+    code: str
+    name: str
+    units: list[str]
+    all_units: bool
+
+
+@dataclass(frozen=True)
+class MemberLoad:
+    member: CouncilMember
+    indicators: int  # assigned indicators
+    cells: int  # unit × indicator pairs to appraise, own units excluded
+    appraised: int  # round-1 appraisals recorded
+
+
+@dataclass(frozen=True)
+class Coverage:
+    uncovered: list[Uncovered] = field(default_factory=list)
+    loads: list[MemberLoad] = field(default_factory=list)
+
+    @property
+    def unassigned_codes(self) -> list[str]:
+        return [item.code for item in self.uncovered]
+
+
+def coverage(*, council: Council) -> Coverage:
+    """Indicators left without an appraiser (per unit) and each member's load: 5 queries."""
+    campaign_id = council.campaign_id
+    covering = covering_assignments(
+        indicator=OuterRef("indicator_id"), unit=OuterRef("assessment__unit_id")
+    ).filter(member__council=council)
+    uncovered_rows = (
+        Response.objects.filter(assessment__campaign_id=campaign_id)
+        .exclude(Exists(covering))
+        .values_list("indicator_id", "indicator__code", "indicator__name", "assessment__unit__name")
+    )
+    assessed_units = set(
+        Assessment.objects.filter(campaign_id=campaign_id).values_list("unit_id", flat=True)
+    )
+    by_indicator: dict[int, dict[str, Any]] = {}
+    for indicator_id, code, name, unit_name in uncovered_rows:
+        entry = by_indicator.setdefault(indicator_id, {"code": code, "name": name, "units": []})
+        entry["units"].append(unit_name)
+    uncovered = sorted(
+        (
+            Uncovered(
+                indicator_id=indicator_id,
+                code=entry["code"],
+                name=entry["name"],
+                units=sorted(entry["units"]),
+                all_units=len(entry["units"]) == len(assessed_units),
+            )
+            for indicator_id, entry in by_indicator.items()
+        ),
+        key=lambda item: natural_key(item.code),
+    )
+
+    members = list(
+        CouncilMember.objects.filter(council=council).select_related("user", "user__agency")
+    )
+    assignments = (
+        Assignment.objects.filter(member__council=council)
+        .annotate(n_units=Count("units"))
+        .values_list("member_id", "n_units")
+    )
+    per_member = defaultdict(list)
+    for member_id, n_units in assignments:
+        per_member[member_id].append(n_units)
+    appraised = dict(
+        Appraisal.objects.filter(member__council=council, round=Round.ONE)
+        .values("member_id")
+        .annotate(n=Count("pk"))
+        .values_list("member_id", "n")
+    )
+    loads = []
+    for member in members:
+        all_units = len(assessed_units - conflict_unit_ids(member.user))
+        counts = per_member.get(member.pk, [])
+        loads.append(
+            MemberLoad(
+                member=member,
+                indicators=len(counts),
+                cells=sum(n or all_units for n in counts),
+                appraised=appraised.get(member.pk, 0),
+            )
+        )
+    return Coverage(uncovered=uncovered, loads=loads)
+
+
+# --- the member's workbench ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkbenchRow:
+    """One unit × one assigned indicator, as the member appraises it."""
+
+    response_id: int
+    assessment_id: int
+    unit_id: int
+    unit_name: str
+    state: str
+    indicator_id: int
+    code: str
+    name: str
+    max_points: Decimal
+    method: str
+    self_inputs: dict
+    self_score: Decimal | None
+    round_1: AppraisedValue | None
+    round_2: AppraisedValue | None
+    disputed: bool
+
+    @property
+    def final(self) -> Decimal | None:
+        latest = self.round_2 or self.round_1
+        return latest.score if latest else None
+
+    @property
+    def differs_from_self(self) -> bool:
+        return self.final is not None and self.final != self.self_score
+
+    @property
+    def awaiting_round(self) -> int | None:
+        """The round this row still waits for (None: nothing to do now)."""
+        if self.state == AssessmentState.CONFIRMED and self.round_1 is None:
+            return Round.ONE
+        if self.state == AssessmentState.EXPLANATION and self.disputed and self.round_2 is None:
+            return Round.TWO
+        return None
+
+
+def member_workbench(
+    *,
+    member: CouncilMember,
+    unit=None,
+    pillar=None,
+    differs_from_self: bool = False,
+    not_yet_appraised: bool = False,
+) -> list[WorkbenchRow]:
+    """The member's rows (unit × assigned indicator, own units never): 2 queries.
+
+    ``differs_from_self`` keeps rows whose latest appraisal differs from the
+    self score; ``not_yet_appraised`` keeps rows still waiting for the round
+    the unit is in (round 1 while Confirmed, round 2 for disputed ones).
+    """
+    responses = appraisable_responses(member)
+    if unit is not None:
+        responses = responses.filter(assessment__unit=unit)
+    if pillar is not None:
+        responses = responses.filter(indicator__pillar=pillar)
+    rows_qs = responses.annotate(disputed=_submitted_explanation()).values(
+        "pk",
+        "assessment_id",
+        "assessment__unit_id",
+        "assessment__unit__name",
+        "assessment__state",
+        "indicator_id",
+        "indicator__code",
+        "indicator__name",
+        "indicator__max_points",
+        "indicator__method",
+        "inputs",
+        "self_score",
+        "disputed",
+    )
+    rows = list(rows_qs)
+    appraised = _latest_appraisals(responses.values("pk"))
+    result = []
+    for row in rows:
+        item = WorkbenchRow(
+            response_id=row["pk"],
+            assessment_id=row["assessment_id"],
+            unit_id=row["assessment__unit_id"],
+            unit_name=row["assessment__unit__name"],
+            state=row["assessment__state"],
+            indicator_id=row["indicator_id"],
+            code=row["indicator__code"],
+            name=row["indicator__name"],
+            max_points=row["indicator__max_points"],
+            method=row["indicator__method"],
+            self_inputs=row["inputs"],
+            self_score=row["self_score"],
+            round_1=appraised.get((row["pk"], Round.ONE)),
+            round_2=appraised.get((row["pk"], Round.TWO)),
+            disputed=row["disputed"],
+        )
+        if differs_from_self and not item.differs_from_self:
+            continue
+        if not_yet_appraised and item.awaiting_round is None:
+            continue
+        result.append(item)
+    return sorted(result, key=lambda item: (item.unit_name, natural_key(item.code)))
+
+
+def indicators_of(council: Council):
+    return Indicator.objects.filter(pillar__indicator_set_id=council.campaign.indicator_set_id)
