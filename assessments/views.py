@@ -1,0 +1,538 @@
+"""The unit's pages: self-assessment, evidence, history, submit and the leader's confirmation.
+
+Views are thin: they find the objects (404 for whoever may not see them, as
+``permissions.can_view_assessment`` says), turn the forms into the services'
+arguments, and show the services' refusals. Every rule (who, when, scores)
+lives in ``permissions``, the assessment's guards, the services and the
+scoring engine.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_fsm import can_proceed
+
+from indicators import scoring
+
+from . import permissions, selectors, services, uploads, windows
+from .forms import (
+    CitationForm,
+    EvidenceFileForm,
+    GeneralInfoForm,
+    LinkForm,
+    ResponseForm,
+    ReturnForm,
+)
+from .models import Assessment, AssessmentState, Evidence, EvidencePhase, PhaseKind, Response
+
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+
+
+# --- finding objects: 404 for whoever may not see them ----------------------------
+
+
+def _assessment_or_404(request, pk: int) -> Assessment:
+    assessment = selectors.assessment_for_page().filter(pk=pk).first()
+    if assessment is None or not permissions.can_view_assessment(request.user, assessment):
+        raise Http404
+    return assessment
+
+
+def _response_or_404(request, pk: int, indicator_id: int) -> Response:
+    assessment = _assessment_or_404(request, pk)
+    response = (
+        Response.objects.select_related("indicator", "indicator__pillar", "updated_by")
+        .filter(assessment=assessment, indicator_id=indicator_id)
+        .first()
+    )
+    if response is None:
+        raise Http404
+    response.assessment = assessment
+    return response
+
+
+def _evidence_or_404(request, pk: int) -> Evidence:
+    evidence = (
+        Evidence.objects.select_related(
+            "response__assessment__campaign__indicator_set", "response__assessment__unit"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if evidence is None or not permissions.can_view_evidence(request.user, evidence):
+        raise Http404
+    return evidence
+
+
+def _messages(exc: ValidationError) -> list[str]:
+    return list(exc.messages)
+
+
+# --- what the page shows around the cards ----------------------------------------
+
+
+def _read_only_reasons(request, assessment: Assessment) -> list[str]:
+    """Why this person cannot change the self-assessment now (empty: they can)."""
+    problems = assessment.editing_problems(EvidencePhase.SELF)
+    editable = selectors.editable_indicator_ids(user=request.user, assessment=assessment)
+    if editable is not None and not editable:
+        problems = [
+            _("You can read this self-assessment; only the unit's officers can change it."),
+            *problems,
+        ]
+    return problems
+
+
+def _page_context(request, assessment: Assessment, **extra) -> dict:
+    reasons = _read_only_reasons(request, assessment)
+    confirmed = None
+    if assessment.state not in (AssessmentState.OPEN, AssessmentState.SELF_ASSESSED):
+        confirmed = selectors.confirmed_at(assessment=assessment)
+    return {
+        "assessment": assessment,
+        "window": windows.phase_of(assessment.campaign, PhaseKind.SELF_ASSESSMENT),
+        "read_only_reasons": reasons,
+        "can_edit": not reasons,
+        "confirmed_at": confirmed,
+        **extra,
+    }
+
+
+def _ratio_terms(indicator, general_info: dict, names: dict) -> list[dict]:
+    """The ratio's terms taken from the general information, with their current values."""
+    if indicator.method != scoring.RATIO:
+        return []
+    terms = []
+    for term in ("a", "b"):
+        spec = (indicator.rule or {}).get(term) or {}
+        if spec.get("field"):
+            terms.append(
+                {
+                    "term": term,
+                    "label": spec.get("label") or names.get(spec["field"], spec["field"]),
+                    "value": general_info.get(spec["field"]),
+                }
+            )
+    return terms
+
+
+def _card_context(
+    request, assessment: Assessment, card, *, can_edit: bool, form=None, names=None, **extra
+):
+    card.ratio_terms = _ratio_terms(card.indicator, assessment.general_info or {}, names or {})
+    card.answer_text = _inputs_text(card.indicator, card.response.inputs)
+    return {
+        "assessment": assessment,
+        "card": card,
+        "form": form or _card_form(card),
+        "can_edit": can_edit and card.editable,
+        "general_info": assessment.general_info or {},
+        **extra,
+    }
+
+
+def _card_form(card, data=None) -> ResponseForm:
+    response = card.response
+    return ResponseForm(
+        data,
+        indicator=response.indicator,
+        initial=ResponseForm.initial_from(response),
+        auto_id=f"r{response.pk}-%s",
+    )
+
+
+def _render_card(request, assessment, indicator_id, *, form=None, status=200, **extra):
+    card = selectors.indicator_card(
+        assessment=assessment, indicator_id=indicator_id, user=request.user
+    )
+    can_edit = not _read_only_reasons(request, assessment)
+    names = _general_info_names(assessment)
+    context = _card_context(
+        request, assessment, card, can_edit=can_edit, form=form, names=names, **extra
+    )
+    context["general_info_names"] = names
+    context["progress"] = _progress(assessment)
+    context["oob_progress"] = True
+    context.update(_actions(request, assessment))
+    return render(request, "assessments/unit/_card.html", context, status=status)
+
+
+def _general_info_names(assessment: Assessment) -> dict[str, str]:
+    from indicators.models import GeneralInfoField
+
+    return dict(
+        GeneralInfoField.objects.filter(
+            indicator_set_id=assessment.campaign.indicator_set_id
+        ).values_list("code", "name")
+    )
+
+
+def _progress(assessment: Assessment) -> dict:
+    missing = selectors.assessment_missing(assessment=assessment)
+    total = assessment.responses.count()
+    return {"missing": missing, "total": total, "answered": total - len(missing.unanswered)}
+
+
+def _actions(request, assessment: Assessment) -> dict:
+    """The submit button (and why it is disabled) or the leader's way to the confirm page."""
+    may_submit = permissions.can_submit(request.user, assessment)
+    open_ = assessment.state == AssessmentState.OPEN
+    return {
+        "may_submit": may_submit and open_,
+        "submit_problems": assessment.submit_problems() if may_submit and open_ else [],
+        "may_review": permissions.can_confirm(request.user, assessment),
+    }
+
+
+# --- the self-assessment page ------------------------------------------------------
+
+
+@login_required
+def assessment_detail(request, pk):
+    assessment = _assessment_or_404(request, pk)
+    only_incomplete = request.GET.get("incomplete") == "1"
+    page = selectors.assessment_page(
+        assessment=assessment, user=request.user, only_incomplete=only_incomplete
+    )
+    context = _page_context(request, assessment)
+    can_edit = context["can_edit"]
+    info = assessment.general_info or {}
+    for pillar in page.pillars:
+        for card in pillar.cards:
+            card.context = _card_context(
+                request, assessment, card, can_edit=can_edit, names=page.general_info_names
+            )
+    gi_form = GeneralInfoForm(
+        fields=[row.field for row in page.general_info],
+        initial={row.field.code: row.value for row in page.general_info},
+        auto_id="gi-%s",
+    )
+    context.update(_actions(request, assessment))
+    context.update(
+        {
+            "page": page,
+            "general_info": info,
+            "general_info_form": gi_form,
+            "general_info_names": page.general_info_names,
+            "only_incomplete": only_incomplete,
+            "progress": {
+                "missing": page.missing,
+                "total": page.total,
+                "answered": page.answered,
+            },
+        }
+    )
+    return render(request, "assessments/unit/detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def response_save(request, pk, indicator_id):
+    """POST: autosave one indicator (htmx); GET: the card as stored (after a conflict)."""
+    response = _response_or_404(request, pk, indicator_id)
+    assessment = response.assessment
+    if request.method == "GET":
+        return _render_card(request, assessment, indicator_id)
+    form = ResponseForm(request.POST, indicator=response.indicator, auto_id=f"r{response.pk}-%s")
+    if not form.is_valid():
+        return _render_card(request, assessment, indicator_id, form=form, errors=[])
+    version = form.cleaned_data["confirm_version"]
+    if version is None:
+        version = form.cleaned_data["expected_version"]
+    try:
+        services.response_save(
+            user=request.user,
+            response_id=response.pk,
+            expected_version=version,
+            inputs=form.inputs(),
+            note=form.cleaned_data["note"],
+        )
+    except services.StaleResponse as stale:
+        # Keep the person's own values in the form, with the version they loaded.
+        return _render_card(
+            request,
+            assessment,
+            indicator_id,
+            form=form,
+            conflict=stale,
+            conflict_text=_inputs_text(response.indicator, stale.inputs),
+        )
+    except PermissionDenied as exc:
+        return _render_card(request, assessment, indicator_id, form=form, errors=[str(exc)])
+    except ValidationError as exc:
+        return _render_card(request, assessment, indicator_id, form=form, errors=_messages(exc))
+    return _render_card(request, assessment, indicator_id, saved=True)
+
+
+def _inputs_text(indicator, inputs) -> str:
+    """The other writer's answer in words, for the conflict panel."""
+    from indicators.templatetags.indicators_tags import number
+
+    inputs = inputs or {}
+    rule = indicator.rule or {}
+    method = indicator.method
+    if not inputs:
+        return _("(no answer)")
+    if method == scoring.YES_NO:
+        return _("Yes") if inputs.get("value") is True else _("No")
+    if method == scoring.LEVELS:
+        labels = {o["key"]: o.get("label") or o["key"] for o in rule.get("options", [])}
+        return labels.get(inputs.get("option"), str(inputs.get("option")))
+    if method == scoring.CHECKLIST:
+        labels = {p["key"]: p.get("label") or p["key"] for p in rule.get("parts", [])}
+        return "; ".join(labels.get(k, k) for k in inputs.get("checked") or []) or "—"
+    if method == scoring.RATIO:
+        return " / ".join(
+            f"{(rule.get(t) or {}).get('label') or t}: {number(inputs[t])}"
+            for t in ("a", "b")
+            if t in inputs
+        )
+    unit = (rule.get("unit") or "").strip() if method in (scoring.TIERS, scoring.COUNT) else ""
+    return f"{number(inputs.get('value'))} {unit}".strip()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def response_preview(request, pk, indicator_id):
+    """The score the engine gives for what is typed, without saving (htmx)."""
+    response = _response_or_404(request, pk, indicator_id)
+    data = request.POST if request.method == "POST" else request.GET
+    form = ResponseForm(data, indicator=response.indicator, auto_id=f"r{response.pk}-%s")
+    score, errors = None, []
+    if form.is_valid():
+        inputs = form.inputs()
+        if inputs is not None:
+            try:
+                score = response.indicator.score(inputs, response.assessment.general_info)
+            except ValidationError as exc:
+                errors = _messages(exc)
+    else:
+        errors = [e for field_errors in form.errors.values() for e in field_errors]
+    return render(
+        request,
+        "assessments/unit/_score.html",
+        {"score": score, "errors": errors, "indicator": response.indicator, "preview": True},
+    )
+
+
+@login_required
+def response_history(request, pk, indicator_id):
+    response = _response_or_404(request, pk, indicator_id)
+    entries = selectors.response_history(response=response)
+    template = "assessments/unit/_history.html" if request.htmx else "assessments/unit/history.html"
+    return render(
+        request,
+        template,
+        {"assessment": response.assessment, "response": response, "entries": entries},
+    )
+
+
+@login_required
+@require_POST
+def general_info_save(request, pk):
+    assessment = _assessment_or_404(request, pk)
+    from indicators.models import GeneralInfoField
+
+    fields = list(
+        GeneralInfoField.objects.filter(indicator_set_id=assessment.campaign.indicator_set_id)
+    )
+    form = GeneralInfoForm(request.POST, fields=fields)
+    if not form.is_valid():
+        for field_errors in form.errors.values():
+            for error in field_errors:
+                messages.error(request, error)
+    else:
+        values = {code: form.cleaned_data[code] for code in form.fields if code in request.POST}
+        try:
+            services.assessment_set_general_info(
+                assessment=assessment, user=request.user, values=values
+            )
+        except (PermissionDenied, ValidationError) as exc:
+            for message in _refusal_messages(exc):
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The general information has been saved."))
+    return redirect(reverse("assessments:assessment_detail", args=[pk]) + "#general-info")
+
+
+def _refusal_messages(exc) -> list[str]:
+    if isinstance(exc, ValidationError):
+        return _messages(exc)
+    return [str(exc)]
+
+
+# --- evidence ------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def evidence_add(request, pk, indicator_id):
+    """Attach a file, cite an official document or link a page (htmx; the card comes back)."""
+    response = _response_or_404(request, pk, indicator_id)
+    kind = request.POST.get("kind")
+    errors = []
+    try:
+        if kind == "file":
+            form = EvidenceFileForm(request.POST, request.FILES)
+            if form.is_valid():
+                # The service reads the upload in chunks; the view never reads it.
+                services.evidence_add_file(
+                    response=response, user=request.user, uploaded_file=form.cleaned_data["file"]
+                )
+            else:
+                errors = [_("Choose a file to attach.")]
+        elif kind == "citation":
+            form = CitationForm(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                services.evidence_add_citation(
+                    response=response,
+                    user=request.user,
+                    number=data["number"],
+                    date=data["date"],
+                    issuer=data["issuer"],
+                    summary=data["summary"],
+                )
+            else:
+                errors = [e for field_errors in form.errors.values() for e in field_errors]
+        elif kind == "link":
+            form = LinkForm(request.POST)
+            if form.is_valid():
+                services.evidence_add_link(
+                    response=response, user=request.user, url=form.cleaned_data["url"]
+                )
+        else:
+            raise Http404
+    except (PermissionDenied, ValidationError) as exc:
+        errors = _refusal_messages(exc)
+    return _render_card(
+        request,
+        response.assessment,
+        indicator_id,
+        evidence_errors=errors,
+        evidence_kind=kind,
+        evidence_added=not errors,
+    )
+
+
+@login_required
+@require_POST
+def evidence_remove(request, pk):
+    evidence = _evidence_or_404(request, pk)
+    response = evidence.response
+    assessment = _assessment_or_404(request, response.assessment_id)
+    errors = []
+    try:
+        services.evidence_remove(evidence=evidence, user=request.user)
+    except (PermissionDenied, ValidationError) as exc:
+        errors = _refusal_messages(exc)
+    return _render_card(request, assessment, response.indicator_id, evidence_errors=errors)
+
+
+@login_required
+def evidence_download(request, pk):
+    """The stored file, to whoever may see the assessment; never guessed by the browser."""
+    evidence = _evidence_or_404(request, pk)
+    if evidence.kind != "file" or not evidence.file:
+        raise Http404
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    content_type = evidence.content_type or "application/octet-stream"
+    inline = content_type in INLINE_TYPES
+    name = uploads.display_name(evidence.original_name, fallback=f"tai-lieu-{evidence.pk}")
+    result = FileResponse(handle, content_type=content_type)
+    result["Content-Disposition"] = content_disposition_header(not inline, name)
+    result["X-Content-Type-Options"] = "nosniff"
+    result["Cache-Control"] = "private, no-store"
+    if evidence.size:
+        result["Content-Length"] = str(evidence.size)
+    return result
+
+
+# --- submit, confirm, return ---------------------------------------------------------
+
+
+@login_required
+@require_POST
+def assessment_submit(request, pk):
+    assessment = _assessment_or_404(request, pk)
+    try:
+        services.assessment_submit(assessment=assessment, user=request.user)
+    except (PermissionDenied, ValidationError) as exc:
+        for message in _refusal_messages(exc):
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            _("The self-assessment has been submitted; the unit's leader will now confirm it."),
+        )
+    return redirect("assessments:assessment_detail", pk=pk)
+
+
+def _review_problems(request, assessment: Assessment, transition) -> list[str]:
+    """Why the leader's button is disabled (empty: it is enabled)."""
+    permitted, refusal = services.WHO_MAY[transition]
+    if not permitted(request.user, assessment):
+        return [str(refusal)]
+    method = getattr(assessment, transition)
+    if not can_proceed(method, check_conditions=False):
+        return [
+            _(
+                "This is possible only after the officer has submitted; "
+                "the assessment is “%(state)s”."
+            )
+            % {"state": assessment.get_state_display()}
+        ]
+    return assessment.self_assessment_problems()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assessment_review(request, pk):
+    """The leader's page: the self-scored summary, what is missing, confirm or return."""
+    assessment = _assessment_or_404(request, pk)
+    return_form = ReturnForm(request.POST or None)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "confirm":
+                services.assessment_confirm(assessment=assessment, user=request.user)
+                messages.success(request, _("The self-assessment figures have been confirmed."))
+                return redirect("assessments:assessment_detail", pk=pk)
+            if action == "return" and return_form.is_valid():
+                services.assessment_return_for_editing(
+                    assessment=assessment,
+                    user=request.user,
+                    reason=return_form.cleaned_data["reason"],
+                )
+                messages.success(
+                    request, _("The self-assessment has been returned to the officer for editing.")
+                )
+                return redirect("assessments:assessment_detail", pk=pk)
+        except (PermissionDenied, ValidationError) as exc:
+            for message in _refusal_messages(exc):
+                messages.error(request, message)
+        return redirect("assessments:assessment_review", pk=pk)
+    context = _page_context(request, assessment)
+    context.update(
+        {
+            "summary": selectors.self_score_summary(assessment=assessment),
+            "missing": selectors.assessment_missing(assessment=assessment),
+            "confirm_problems": _review_problems(request, assessment, "confirm"),
+            "return_problems": _review_problems(request, assessment, "return_for_editing"),
+            "return_form": return_form,
+            "transitions": selectors.assessment_transitions(assessment=assessment),
+            "places": assessment.campaign.indicator_set.decimal_places,
+        }
+    )
+    return render(request, "assessments/unit/review.html", context)
