@@ -324,3 +324,372 @@ def reminder_recipients(*, unit_ids) -> dict[int, list[str]]:
     for email, unit_id, agency_unit_id in people:
         found[unit_id or agency_unit_id].add(email)
     return {unit_id: sorted(emails) for unit_id, emails in found.items()}
+
+
+# --- the organizer's pages and the home page ------------------------------------
+
+# States at or after the leader's confirmation: the self-assessment is done.
+CONFIRMED_OR_LATER = tuple(AssessmentState.values[AssessmentState.values.index("confirmed") :])
+
+
+def campaigns_visible_to(user) -> QuerySet:
+    """Campaigns whose page ``user`` may see: the queryset form of ``can_view_campaign``.
+
+    Administrators see every campaign, organizers those of their own unit.
+    Each row carries ``unit_count``, ``confirmed_count`` and ``count_<state>``
+    for every state: one query for the whole list.
+    """
+    from .permissions import home_unit_id, is_administrator
+
+    campaigns = Campaign.objects.select_related("organizing_unit", "indicator_set")
+    if is_administrator(user):
+        pass
+    elif user.is_authenticated and user.is_active and user.has_role(Role.ORGANIZER):
+        campaigns = campaigns.filter(organizing_unit_id=home_unit_id(user))
+    else:
+        return campaigns.none()
+    counts = {
+        f"count_{state}": Count("assessments", filter=Q(assessments__state=state))
+        for state in AssessmentState.values
+    }
+    return campaigns.annotate(
+        unit_count=Count("assessments"),
+        confirmed_count=Count("assessments", filter=Q(assessments__state__in=CONFIRMED_OR_LATER)),
+        **counts,
+    ).order_by("-year", "name")
+
+
+def campaign_indicator_sets(*, organizing_unit: AdministrativeUnit) -> QuerySet:
+    """Active sets a campaign of ``organizing_unit`` may use: those of a tier it has units at."""
+    from indicators.models import IndicatorSet, SetStatus
+
+    levels = (
+        AdministrativeUnit.objects.descendants_of(organizing_unit)
+        .filter(is_active=True)
+        .values("level")
+    )
+    return IndicatorSet.objects.filter(status=SetStatus.ACTIVE, tier__in=levels).order_by(
+        "-year", "tier", "name"
+    )
+
+
+def candidate_units(*, organizing_unit: AdministrativeUnit) -> dict[str, list]:
+    """Every unit a campaign of ``organizing_unit`` may assess, by level, in one query."""
+    found = defaultdict(list)
+    units = (
+        AdministrativeUnit.objects.descendants_of(organizing_unit)
+        .filter(is_active=True)
+        .select_related("parent")
+        .order_by("parent__name", "name")
+    )
+    for unit in units:
+        found[unit.level].append(unit)
+    return dict(found)
+
+
+@dataclass(frozen=True)
+class UnitAssessment:
+    """One assessment of a person's unit, as the home page lists it."""
+
+    assessment_id: int
+    campaign_name: str
+    campaign_year: int
+    unit_name: str
+    state: str
+    answered: int
+    total: int
+    missing_evidence: int
+    closes_at: datetime | None
+
+    @property
+    def state_label(self) -> str:
+        return AssessmentState(self.state).label
+
+
+def unit_assessments(*, unit_id: int | None) -> list[UnitAssessment]:
+    """The unit's assessments not yet published, with their progress: one query."""
+    if unit_id is None:
+        return []
+    total = (
+        Indicator.objects.filter(pillar__indicator_set_id=OuterRef("campaign__indicator_set_id"))
+        .order_by()
+        .values("pillar__indicator_set_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    missing_evidence = (
+        _missing_evidence(Response.objects.filter(assessment=OuterRef("pk")))
+        .order_by()
+        .values("assessment")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    closes_at = Phase.objects.filter(
+        campaign_id=OuterRef("campaign_id"), kind=PhaseKind.SELF_ASSESSMENT
+    ).values("closes_at")[:1]
+    rows = (
+        Assessment.objects.filter(unit_id=unit_id)
+        .exclude(state=AssessmentState.PUBLISHED)
+        .annotate(
+            answered=Count("responses", filter=Q(responses__self_score__isnull=False)),
+            total=Coalesce(Subquery(total, output_field=IntegerField()), 0),
+            missing_evidence=Coalesce(Subquery(missing_evidence, output_field=IntegerField()), 0),
+            closes_at=Subquery(closes_at),
+        )
+        .order_by("-campaign__year", "campaign__name")
+        .values(
+            "pk",
+            "campaign__name",
+            "campaign__year",
+            "unit__name",
+            "state",
+            "answered",
+            "total",
+            "missing_evidence",
+            "closes_at",
+        )
+    )
+    return [
+        UnitAssessment(
+            assessment_id=row["pk"],
+            campaign_name=row["campaign__name"],
+            campaign_year=row["campaign__year"],
+            unit_name=row["unit__name"],
+            state=row["state"],
+            answered=row["answered"],
+            total=row["total"],
+            missing_evidence=row["missing_evidence"],
+            closes_at=row["closes_at"],
+        )
+        for row in rows
+    ]
+
+
+def department_assignment_map(*, campaign: Campaign, unit_id: int) -> dict[int, int]:
+    """``{indicator_id: agency_id}`` of the departments of ``unit_id`` in ``campaign``."""
+    return dict(
+        DepartmentAssignment.objects.filter(campaign=campaign, agency__unit_id=unit_id)
+        .order_by("agency__name", "pk")
+        .values_list("indicator_id", "agency_id")
+    )
+
+
+# --- the unit's self-assessment page ------------------------------------------------
+
+
+def assessment_for_page() -> QuerySet:
+    """Assessments with what every unit page reads: campaign, set, unit and the calendar."""
+    return Assessment.objects.select_related(
+        "campaign", "campaign__indicator_set", "unit"
+    ).prefetch_related("campaign__phases")
+
+
+@dataclass
+class IndicatorCard:
+    """One indicator of the page: the response, its evidence and what is still missing."""
+
+    response: Response
+    evidence: list[Evidence]
+    unanswered: bool
+    missing_evidence: bool
+    editable: bool = False
+
+    @property
+    def indicator(self) -> Indicator:
+        return self.response.indicator
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.unanswered and not self.missing_evidence
+
+
+@dataclass
+class PillarCards:
+    pillar: Any
+    cards: list[IndicatorCard]
+
+
+@dataclass
+class GeneralInfoRow:
+    field: Any
+    value: Any
+
+
+@dataclass
+class AssessmentPage:
+    general_info: list[GeneralInfoRow]
+    general_info_names: dict[str, str]
+    pillars: list[PillarCards]
+    missing: Missing
+    total: int
+
+    @property
+    def answered(self) -> int:
+        return self.total - len(self.missing.unanswered)
+
+
+def _cards(responses, evidence_by_response, missing: Missing, editable_ids) -> list[IndicatorCard]:
+    unanswered, no_evidence = set(missing.unanswered), set(missing.evidence)
+    return [
+        IndicatorCard(
+            response=response,
+            evidence=evidence_by_response.get(response.pk, []),
+            unanswered=response.indicator.code in unanswered,
+            missing_evidence=response.indicator.code in no_evidence,
+            editable=editable_ids is None or response.indicator_id in editable_ids,
+        )
+        for response in responses
+    ]
+
+
+def _responses_with_indicators() -> QuerySet:
+    return Response.objects.select_related("indicator", "indicator__pillar", "updated_by")
+
+
+def _evidence_by_response(response_filter: Q) -> dict[int, list[Evidence]]:
+    found = defaultdict(list)
+    for evidence in Evidence.objects.filter(response_filter).order_by("created_at", "pk"):
+        found[evidence.response_id].append(evidence)
+    return found
+
+
+def assessment_page(
+    *, assessment: Assessment, user, only_incomplete: bool = False
+) -> AssessmentPage:
+    """Everything the self-assessment page shows, in a constant number of queries.
+
+    General information, the pillars with one card per indicator (response,
+    evidence, what is missing), and the progress. ``only_incomplete`` keeps the
+    cards still unanswered or missing their required evidence.
+    """
+    from indicators.models import GeneralInfoField, Pillar
+
+    set_id = assessment.campaign.indicator_set_id
+    fields = list(GeneralInfoField.objects.filter(indicator_set_id=set_id))
+    info = assessment.general_info or {}
+    pillars = list(Pillar.objects.filter(indicator_set_id=set_id).select_related("group"))
+    responses = list(
+        _responses_with_indicators()
+        .filter(assessment=assessment)
+        .order_by("indicator__pillar__order", "indicator__pillar__code", "indicator__order")
+    )
+    responses.sort(
+        key=lambda r: (r.indicator.pillar.order, r.indicator.order, natural_key(r.indicator.code))
+    )
+    evidence = _evidence_by_response(Q(response__assessment=assessment))
+    missing = assessment_missing(assessment=assessment)
+    editable_ids = editable_indicator_ids(user=user, assessment=assessment)
+    cards = _cards(responses, evidence, missing, editable_ids)
+    if only_incomplete:
+        cards = [card for card in cards if not card.is_complete]
+    by_pillar = defaultdict(list)
+    for card in cards:
+        by_pillar[card.indicator.pillar_id].append(card)
+    return AssessmentPage(
+        general_info=[GeneralInfoRow(field=f, value=info.get(f.code)) for f in fields],
+        general_info_names={f.code: f.name for f in fields},
+        pillars=[
+            PillarCards(pillar=pillar, cards=by_pillar[pillar.pk])
+            for pillar in pillars
+            if by_pillar[pillar.pk]
+        ],
+        missing=missing,
+        total=len(responses),
+    )
+
+
+def indicator_card(*, assessment: Assessment, indicator_id: int, user) -> IndicatorCard:
+    """One card again (after a save or an evidence change), in a constant number of queries."""
+    response = _responses_with_indicators().get(assessment=assessment, indicator_id=indicator_id)
+    response.assessment = assessment
+    evidence = _evidence_by_response(Q(response=response))
+    missing = assessment_missing(assessment=assessment)
+    editable_ids = editable_indicator_ids(user=user, assessment=assessment)
+    return _cards([response], evidence, missing, editable_ids)[0]
+
+
+@dataclass(frozen=True)
+class PillarScore:
+    pillar: Any
+    achieved: Any
+    maximum: Any
+    percent: Any
+
+
+@dataclass(frozen=True)
+class SelfScoreSummary:
+    pillars: list[PillarScore]
+    achieved: Any
+    maximum: Any
+    percent: Any
+    bonus: Any
+
+
+def self_score_summary(*, assessment: Assessment) -> SelfScoreSummary:
+    """The unit's own scores: per pillar and in all (bonus apart), with ``scoring.percentage``.
+
+    Pillar maxima are the set's (bonus indicators and pillars not scored add
+    nothing); 2 queries.
+    """
+    from decimal import Decimal
+
+    from django.db.models import DecimalField, Sum
+
+    from indicators import scoring
+    from indicators.models import Pillar
+
+    achieved = (
+        Response.objects.filter(
+            assessment=assessment, indicator__pillar=OuterRef("pk"), indicator__is_bonus=False
+        )
+        .order_by()
+        .values("indicator__pillar")
+        .annotate(total=Sum("self_score"))
+        .values("total")
+    )
+    pillars = (
+        Pillar.objects.filter(indicator_set_id=assessment.campaign.indicator_set_id)
+        .with_max_points()
+        .annotate(
+            achieved=Coalesce(
+                Subquery(achieved, output_field=DecimalField()),
+                Decimal(0),
+                output_field=DecimalField(),
+            )
+        )
+    )
+    rows = []
+    for pillar in pillars:
+        got = Decimal(pillar.achieved) if pillar.scored else Decimal(0)
+        rows.append(
+            PillarScore(
+                pillar=pillar,
+                achieved=got,
+                maximum=pillar.total_max,
+                percent=scoring.percentage(got, pillar.total_max),
+            )
+        )
+    bonus = Response.objects.filter(assessment=assessment, indicator__is_bonus=True).aggregate(
+        total=Sum("self_score", default=Decimal(0))
+    )["total"]
+    total = sum((row.achieved for row in rows), Decimal(0))
+    maximum = sum((row.maximum for row in rows), Decimal(0))
+    return SelfScoreSummary(
+        pillars=rows,
+        achieved=total,
+        maximum=maximum,
+        percent=scoring.percentage(total, maximum),
+        bonus=bonus,
+    )
+
+
+def confirmed_at(*, assessment: Assessment):
+    """When the leader last confirmed the self-assessment (None if never): 1 query."""
+    from .models import TransitionName
+
+    return (
+        AssessmentTransition.objects.filter(assessment=assessment, name=TransitionName.CONFIRM)
+        .order_by("-at", "-pk")
+        .values_list("at", flat=True)
+        .first()
+    )

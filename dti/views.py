@@ -7,7 +7,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from assessments.models import Role
+from assessments import permissions, selectors
+from assessments.models import Assessment, Role
 
 
 class LoginForm(AuthenticationForm):
@@ -87,6 +88,8 @@ def home(request):
     )
     roles = user_roles(request.user)
     role_codes = {role.value for role in roles}
+    profile._role_codes = request.user.role_codes()  # already read: no second query
+    home_unit = profile.unit or (profile.agency.unit if profile.agency else None)
     return render(
         request,
         "home.html",
@@ -98,5 +101,37 @@ def home(request):
             "unit_parent_name": official_unit_name(profile.unit.parent if profile.unit else None),
             "agency_unit_name": official_unit_name(profile.agency.unit if profile.agency else None),
             "can_admin": request.user.is_active and request.user.is_staff,
+            **_organizer_cards(profile, role_codes, home_unit),
+            **_unit_cards(profile, role_codes, home_unit),
         },
     )
+
+
+def _organizer_cards(profile, role_codes, home_unit) -> dict:
+    """The organizer's campaigns with their progress (one query), and may they open one."""
+    if Role.ORGANIZER not in role_codes or home_unit is None:
+        return {}
+    campaigns = selectors.campaigns_visible_to(profile).filter(organizing_unit=home_unit)
+    return {
+        "organizer_campaigns": list(campaigns[:10]),
+        "can_create_campaign": permissions.can_create_campaign(profile, home_unit),
+    }
+
+
+def _unit_cards(profile, role_codes, home_unit) -> dict:
+    """The unit's assessments in campaigns not yet published (one query), with the actions."""
+    if not role_codes & {Role.UNIT_OFFICER, Role.UNIT_LEADER} or home_unit is None:
+        return {}
+    rows = []
+    for item in selectors.unit_assessments(unit_id=home_unit.pk):
+        # The permission rules ask only for the unit: no query per row.
+        assessment = Assessment(pk=item.assessment_id, unit_id=home_unit.pk)
+        rows.append(
+            {
+                "item": item,
+                "can_fill_in": permissions.is_unit_officer_of(profile, assessment)
+                or permissions.is_department_officer_of(profile, assessment),
+                "can_review": permissions.is_unit_leader_of(profile, assessment),
+            }
+        )
+    return {"unit_assessments": rows, "assessed_unit_name": official_unit_name(home_unit)}
