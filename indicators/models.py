@@ -320,6 +320,26 @@ class Pillar(FrozenGuard):
         )["total"]
 
 
+# What makes an indicator what it is: copied to next year's set, compared
+# after an export and re-import.
+INDICATOR_CONTENT_FIELDS = (
+    "code",
+    "name",
+    "max_points",
+    "method",
+    "rule",
+    "guidance",
+    "evidence_required",
+    "evidence_mandatory",
+    "data_source",
+    "verifier",
+    "is_bonus",
+    "is_illustrative",
+    "source_note",
+    "order",
+)
+
+
 class IndicatorQuerySet(FrozenGuardQuerySet):
     set_path = "pillar__indicator_set"
 

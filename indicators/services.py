@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .models import (
+    INDICATOR_CONTENT_FIELDS,
     Band,
     GeneralInfoField,
     Indicator,
@@ -76,25 +77,10 @@ def indicator_set_copy(
             scored=pillar.scored,
             order=pillar.order,
         )
-    copied_fields = [
-        "code",
-        "name",
-        "max_points",
-        "method",
-        "rule",
-        "guidance",
-        "evidence_required",
-        "evidence_mandatory",
-        "data_source",
-        "verifier",
-        "is_bonus",
-        "is_illustrative",
-        "source_note",
-        "order",
-    ]
     Indicator.objects.bulk_create(
         Indicator(
-            pillar=pillars[indicator.pillar_id], **{f: getattr(indicator, f) for f in copied_fields}
+            pillar=pillars[indicator.pillar_id],
+            **{f: getattr(indicator, f) for f in INDICATOR_CONTENT_FIELDS},
         )
         for indicator in Indicator.objects.filter(pillar__indicator_set=indicator_set)
     )

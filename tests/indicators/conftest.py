@@ -8,6 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from indicators.models import (
+    INDICATOR_CONTENT_FIELDS,
     Band,
     GeneralInfoField,
     Indicator,
@@ -228,22 +229,7 @@ def full_set(db):
     return s
 
 
-INDICATOR_FIELDS = [
-    "code",
-    "name",
-    "max_points",
-    "method",
-    "rule",
-    "guidance",
-    "evidence_required",
-    "evidence_mandatory",
-    "data_source",
-    "verifier",
-    "is_bonus",
-    "is_illustrative",
-    "source_note",
-    "order",
-]
+INDICATOR_FIELDS = INDICATOR_CONTENT_FIELDS
 
 
 def _snapshot(indicator_set: IndicatorSet) -> dict:
