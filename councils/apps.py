@@ -15,3 +15,24 @@ class CouncilsConfig(AppConfig):
 
         hooks.round_one_missing = selectors.round_one_missing_texts
         hooks.round_two_missing = selectors.round_two_missing_texts
+
+        # A unit that moves to Explanation (organizer or calendar) is told its
+        # round-1 results are there, once the transition has committed.
+        from django_fsm.signals import post_transition
+
+        from assessments.models import Assessment
+
+        post_transition.connect(
+            _results_available_on_commit, sender=Assessment, dispatch_uid="councils-results"
+        )
+
+
+def _results_available_on_commit(sender, instance, target, **kwargs):
+    from django.db import transaction
+
+    from assessments.models import AssessmentState
+
+    from .reminders import results_available_notify
+
+    if target == AssessmentState.EXPLANATION:
+        transaction.on_commit(lambda: results_available_notify(assessment_ids=[instance.pk]))

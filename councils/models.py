@@ -225,3 +225,67 @@ class Explanation(models.Model):
     @property
     def is_submitted(self) -> bool:
         return self.status == ExplanationStatus.SUBMITTED
+
+
+class NoticeKind(models.TextChoices):
+    MEMBER_THREE_DAYS = "member_3d", _("Member: the round closes in three days")
+    MEMBER_ONE_DAY = "member_1d", _("Member: the round closes in one day")
+    RESULTS_AVAILABLE = "results", _("Unit: the round-1 results are available")
+    EXPLANATION_THREE_DAYS = "explain_3d", _("Unit: the explanation closes in three days")
+    EXPLANATION_ONE_DAY = "explain_1d", _("Unit: the explanation closes in one day")
+
+
+class Notice(models.Model):
+    """An appraisal e-mail that went out, so that none goes out twice.
+
+    A member's reminder is one per (kind, phase, member); a unit's notice one
+    per (kind, phase, assessment). The row is written in the transaction that
+    decides to send, the mail leaves after commit.
+    """
+
+    kind = models.CharField(_("notice"), max_length=20, choices=NoticeKind.choices)
+    phase = models.ForeignKey(
+        "assessments.Phase", verbose_name=_("phase"), related_name="+", on_delete=models.CASCADE
+    )
+    member = models.ForeignKey(
+        CouncilMember,
+        verbose_name=_("member"),
+        related_name="notices",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+    )
+    assessment = models.ForeignKey(
+        "assessments.Assessment",
+        verbose_name=_("assessment"),
+        related_name="council_notices",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+    )
+    recipients = models.TextField(_("recipients"))
+    sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("appraisal notice")
+        verbose_name_plural = _("appraisal notices")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(member__isnull=False, assessment__isnull=True)
+                | Q(member__isnull=True, assessment__isnull=False),
+                name="notice_for_a_member_or_a_unit",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "phase", "member"],
+                condition=Q(member__isnull=False),
+                name="unique_member_notice",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "phase", "assessment"],
+                condition=Q(assessment__isnull=False),
+                name="unique_unit_notice",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} – {self.member or self.assessment}"

@@ -138,6 +138,10 @@ CELERY_BEAT_SCHEDULE: dict = {  # hourly; the tasks are idempotent
         "task": "assessments.tasks.open_due_explanations",
         "schedule": 3600.0,
     },
+    "council-reminders": {
+        "task": "councils.tasks.send_council_reminders",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Accounts -------------------------------------------------------------
