@@ -401,3 +401,172 @@ def member_workbench(
 
 def indicators_of(council: Council):
     return Indicator.objects.filter(pillar__indicator_set_id=council.campaign.indicator_set_id)
+
+
+# --- the pages ---------------------------------------------------------------------
+
+
+def memberships_of(user) -> list[CouncilMember]:
+    """The person's memberships, newest campaign first: 1 query."""
+    if not (user and user.is_authenticated):
+        return []
+    return list(
+        CouncilMember.objects.filter(user=user)
+        .select_related("council__campaign", "council__campaign__organizing_unit")
+        .order_by("-council__campaign__year", "-council__campaign_id")
+    )
+
+
+def member_candidates(council: Council):
+    """Active people of agencies not yet in the council."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, agency__isnull=False)
+        .exclude(council_memberships__council=council)
+        .select_related("agency")
+        .order_by("agency__name", "full_name", "username")
+    )
+
+
+def council_members(council: Council) -> list[CouncilMember]:
+    return list(
+        CouncilMember.objects.filter(council=council)
+        .select_related("user", "user__agency", "user__unit")
+        .annotate(n_appraisals=Count("appraisals", distinct=True))
+        .order_by("role", "user__full_name", "user__username")
+    )
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    member_id: int
+    indicator_id: int
+    assigned: bool
+    units: list[str]  # empty: every unit
+
+
+@dataclass
+class MatrixRow:
+    indicator: Indicator
+    cells: list[MatrixCell]
+
+
+@dataclass
+class MatrixPillar:
+    pillar: Any
+    rows: list[MatrixRow]
+
+
+@dataclass
+class Matrix:
+    members: list[CouncilMember]
+    pillars: list[MatrixPillar]
+
+
+def assignment_matrix(*, council: Council) -> Matrix:
+    """Indicators grouped by pillar × members, with each assignment's units: 4 queries."""
+    from indicators.models import Pillar
+
+    members = list(
+        CouncilMember.objects.filter(council=council)
+        .select_related("user", "user__agency")
+        .order_by("role", "user__full_name", "user__username")
+    )
+    pillars = sorted(
+        Pillar.objects.filter(indicator_set_id=council.campaign.indicator_set_id),
+        key=lambda p: natural_key(p.code),
+    )
+    by_pillar = defaultdict(list)
+    for indicator in indicators_of(council):
+        by_pillar[indicator.pillar_id].append(indicator)
+    assigned: dict[tuple[int, int], list[str]] = {}
+    for assignment in Assignment.objects.filter(member__council=council).prefetch_related("units"):
+        assigned[(assignment.member_id, assignment.indicator_id)] = sorted(
+            unit.name for unit in assignment.units.all()
+        )
+
+    def row(indicator) -> MatrixRow:
+        return MatrixRow(
+            indicator,
+            [
+                MatrixCell(
+                    member.pk,
+                    indicator.pk,
+                    (member.pk, indicator.pk) in assigned,
+                    assigned.get((member.pk, indicator.pk), []),
+                )
+                for member in members
+            ],
+        )
+
+    return Matrix(
+        members=members,
+        pillars=[
+            MatrixPillar(
+                p, [row(i) for i in sorted(by_pillar[p.pk], key=lambda i: natural_key(i.code))]
+            )
+            for p in pillars
+        ],
+    )
+
+
+def campaign_assessments(*, council: Council) -> list[Assessment]:
+    """The campaign's assessments with their units, by unit name: 1 query."""
+    return list(
+        Assessment.objects.filter(campaign_id=council.campaign_id)
+        .select_related("unit")
+        .order_by("unit__name")
+    )
+
+
+def evidence_by_response(response_ids) -> dict[int, list]:
+    """Every evidence item of the responses, oldest first: 1 query."""
+    from assessments.models import Evidence
+
+    found = defaultdict(list)
+    for item in Evidence.objects.filter(response_id__in=list(response_ids)).order_by(
+        "created_at", "pk"
+    ):
+        found[item.response_id].append(item)
+    return found
+
+
+def explanations_by_response(response_ids) -> dict[int, Explanation]:
+    """The units' explanations of the responses: 1 query."""
+    return {
+        item.response_id: item
+        for item in Explanation.objects.filter(response_id__in=list(response_ids))
+    }
+
+
+@dataclass(frozen=True)
+class UnitProgress:
+    unit_id: int
+    unit_name: str
+    total: int
+    done: int
+
+    @property
+    def percent(self) -> int:
+        return round(self.done * 100 / self.total) if self.total else 100
+
+
+def workbench_progress(rows: list[WorkbenchRow]) -> tuple[UnitProgress, list[UnitProgress]]:
+    """The member's progress overall and per unit: rows with the round they need recorded."""
+    per_unit: dict[int, list] = {}
+    for row in rows:
+        entry = per_unit.setdefault(row.unit_id, [row.unit_name, 0, 0])
+        if row.state == AssessmentState.EXPLANATION and row.disputed:
+            entry[1] += 1
+            entry[2] += row.round_2 is not None
+        else:
+            entry[1] += 1
+            entry[2] += row.round_1 is not None
+    units = [
+        UnitProgress(unit_id, name, total, done)
+        for unit_id, (name, total, done) in sorted(per_unit.items(), key=lambda kv: kv[1][0])
+    ]
+    overall = UnitProgress(0, "", sum(u.total for u in units), sum(u.done for u in units))
+    return overall, units

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("dti.site_urls")),
     path("", include("indicators.urls")),
     path("", include("assessments.urls")),
+    path("", include("councils.urls")),
 ]

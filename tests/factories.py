@@ -199,6 +199,44 @@ def assessment_set(*, tier: str = "commune"):
     return indicator_set_activate(indicator_set=indicator_set)
 
 
+def sized_set(*, indicators: int):
+    """An active commune set of ``indicators`` 5-point indicators over four pillars.
+
+    Every scoring method in turn, some with mandatory evidence: for the tests
+    that check a page's query count does not grow with the set.
+    """
+    from indicators.models import GeneralInfoField
+    from indicators.services import indicator_set_activate
+
+    indicator_set = IndicatorSetFactory(year=2025)
+    GeneralInfoField.objects.create(indicator_set=indicator_set, code="dan_so", name="Dân số")
+    pillars = [
+        PillarFactory(indicator_set=indicator_set, code=str(n), order=n) for n in range(1, 5)
+    ]
+    methods = [
+        ("yes_no", {}),
+        ("manual", {}),
+        ("tiers", {"tiers": [{"min": "1", "points": "5"}], "unit": "lần"}),
+        ("count", {"points_per_item": "1"}),
+        ("ratio", {"a": {"label": "a"}, "b": {"field": "dan_so"}, "if_b_zero": "zero"}),
+        ("levels", {"options": [{"key": "a", "label": "A", "points": "5"}]}),
+        ("checklist", {"parts": [{"key": "a", "label": "A", "points": "5"}]}),
+    ]
+    for n in range(indicators):
+        method, rule = methods[n % len(methods)]
+        Indicator.objects.create(
+            pillar=pillars[n % 4],
+            code=f"{n % 4 + 1}.{n + 1}",
+            name=f"Chỉ số {n}",
+            max_points=Decimal("5"),
+            method=method,
+            rule=rule,
+            evidence_mandatory=n % 3 == 0,
+            is_illustrative=n % 5 == 0,
+        )
+    return indicator_set_activate(indicator_set=indicator_set)
+
+
 def open_campaign(*, organizer, units=None, indicator_set=None, **kwargs) -> Campaign:
     """A campaign opened through the service, self-assessment open now."""
     from assessments.services import campaign_create

@@ -10,13 +10,14 @@ from django.utils import timezone
 
 from assessments import services
 from assessments.models import AssessmentState, Evidence, PhaseKind, Response
-from indicators.models import GeneralInfoField, Indicator
+from indicators.models import Indicator
 from tests.assessments.helpers import complete, fresh
 from tests.factories import (
     UserFactory,
     force_state,
     open_campaign,
     set_window,
+    sized_set,
     unit_tree,
 )
 
@@ -456,37 +457,7 @@ def test_filter_shows_only_incomplete_indicators(client, world):
 
 
 def _campaign_with(indicators: int, organizer):
-    from indicators.services import indicator_set_activate
-    from tests.factories import IndicatorSetFactory, PillarFactory
-
-    indicator_set = IndicatorSetFactory(year=2025)
-    GeneralInfoField.objects.create(indicator_set=indicator_set, code="dan_so", name="Dân số")
-    pillars = [
-        PillarFactory(indicator_set=indicator_set, code=str(n), order=n) for n in range(1, 5)
-    ]
-    methods = [
-        ("yes_no", {}),
-        ("manual", {}),
-        ("tiers", {"tiers": [{"min": "1", "points": "5"}], "unit": "lần"}),
-        ("count", {"points_per_item": "1"}),
-        ("ratio", {"a": {"label": "a"}, "b": {"field": "dan_so"}, "if_b_zero": "zero"}),
-        ("levels", {"options": [{"key": "a", "label": "A", "points": "5"}]}),
-        ("checklist", {"parts": [{"key": "a", "label": "A", "points": "5"}]}),
-    ]
-    for n in range(indicators):
-        method, rule = methods[n % len(methods)]
-        Indicator.objects.create(
-            pillar=pillars[n % 4],
-            code=f"{n % 4 + 1}.{n + 1}",
-            name=f"Chỉ số {n}",
-            max_points=Decimal("5"),
-            method=method,
-            rule=rule,
-            evidence_mandatory=n % 3 == 0,
-            is_illustrative=n % 5 == 0,
-        )
-    indicator_set_activate(indicator_set=indicator_set)
-    return open_campaign(organizer=organizer, indicator_set=indicator_set)
+    return open_campaign(organizer=organizer, indicator_set=sized_set(indicators=indicators))
 
 
 @pytest.mark.parametrize("who", ["officer", "leader"])
