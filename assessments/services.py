@@ -29,7 +29,7 @@ from indicators import scoring
 from indicators.models import GeneralInfoField, Indicator, IndicatorSet, SetStatus, Tier
 from indicators.services import indicator_set_freeze
 
-from . import permissions, selectors, uploads, windows
+from . import permissions, selectors, signals, uploads, windows
 from .models import (
     PHASE_ORDER,
     AdministrativeUnit,
@@ -162,6 +162,7 @@ def _add_assessments(campaign: Campaign, units: list[AdministrativeUnit]) -> Non
         ),
         batch_size=1000,
     )
+    signals.assessments_added.send(sender=Campaign, campaign=campaign)
 
 
 @transaction.atomic

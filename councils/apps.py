@@ -26,6 +26,22 @@ class CouncilsConfig(AppConfig):
             _results_available_on_commit, sender=Assessment, dispatch_uid="councils-results"
         )
 
+        # Units added to a campaign after its council was formed: its members
+        # may see their assessments too (except, as always, their own units').
+        from assessments.signals import assessments_added
+
+        assessments_added.connect(_grant_members_the_new_units, dispatch_uid="councils-units")
+
+
+def _grant_members_the_new_units(sender, campaign, **kwargs):
+    from .models import Council
+    from .services import council_sync_permissions
+
+    council = Council.objects.filter(campaign=campaign).first()
+    if council is not None:
+        council.campaign = campaign
+        council_sync_permissions(council=council)
+
 
 def _results_available_on_commit(sender, instance, target, **kwargs):
     from django.db import transaction

@@ -84,6 +84,26 @@ def test_chair_and_secretary_may_close_rounds_and_members_see_the_units(world):
     assert people.police.groups.filter(name="council_member").exists()
 
 
+def test_members_may_see_units_added_to_the_campaign_after_the_council(world):
+    from assessments.models import Assessment
+    from assessments.services import campaign_set_units
+    from tests.factories import AdministrativeUnitFactory
+
+    c = AdministrativeUnitFactory(name="Xã C", kind="xa", parent=world.district)
+    campaign_set_units(
+        campaign=world.campaign, user=world.people.organizer, units=[world.a, world.b, c]
+    )
+    added = Assessment.objects.get(campaign=world.campaign, unit=c)
+    people = world.people
+    assert [
+        p.has_perm("assessments.view_assessment", added) for p in (people.police, people.postman)
+    ] == [
+        True,
+        True,
+    ]
+    assert people.outsider.has_perm("assessments.view_assessment", added) is False
+
+
 def test_changing_a_role_moves_the_closing_grant(world):
     services.member_set_role(
         member=world.members.secretary, user=world.people.organizer, role=CouncilRole.MEMBER
