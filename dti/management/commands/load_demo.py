@@ -1,8 +1,12 @@
-"""``manage.py load_demo``: the indicator sets, the Trà Bồng district and demo accounts.
+"""``manage.py load_demo``: the indicator sets, the Trà Bồng district, demo accounts
+and a campaign of this year half-way through (``dti.demo``).
 
 Idempotent: every object is looked up before it is created, an indicator set
-already present is left as it is, and an existing account keeps its password
-and roles. ``--no-users`` skips the accounts (for a production database).
+already present is left as it is, an existing account keeps its password and
+roles, and the demo campaign (found by its name, year and district) is built
+once and then left unchanged: a second run skips it with a message.
+``--no-users`` skips the accounts and the campaign (for a production
+database), ``--no-campaign`` only the campaign.
 
 Sources of the demo data are listed in ``fixtures/README.md``.
 """
@@ -11,13 +15,25 @@ from __future__ import annotations
 
 import os
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from assessments.models import AdministrativeUnit, Agency, AgencyKind, Role, UnitKind, User
+from assessments.models import (
+    AdministrativeUnit,
+    Agency,
+    AgencyKind,
+    AssessmentState,
+    Role,
+    UnitKind,
+    User,
+)
+from assessments.windows import local_text
+from dti import demo
 from indicators import services
 from indicators.fixtures_loader import (
     existing_indicator_set,
@@ -25,7 +41,7 @@ from indicators.fixtures_loader import (
     load_indicator_set,
     read_fixture,
 )
-from indicators.models import SetStatus
+from indicators.models import SetStatus, Tier
 
 DEFAULT_DEMO_PASSWORD = "demo-dti-2024"
 
@@ -79,6 +95,16 @@ DEMO_USERS = [
     ("trabui.canbo", "Hồ Thị Lan", Role.UNIT_OFFICER, "Trà Bùi", None, False),
     ("congan", "Lê Văn Hùng", Role.COUNCIL_MEMBER, DISTRICT, "Công an huyện", False),
     ("noivu", "Phạm Thị Mai", Role.COUNCIL_MEMBER, DISTRICT, "Phòng Nội vụ", False),
+    # Chair and secretary of the demo campaign's council (``dti.demo.COUNCIL``).
+    (
+        "hd.chutich",
+        "Võ Văn Thành",
+        Role.COUNCIL_MEMBER,
+        DISTRICT,
+        "Văn phòng HĐND và UBND huyện",
+        False,
+    ),
+    ("hd.thuky", "Trần Thị Ngọc Anh", Role.COUNCIL_MEMBER, DISTRICT, ORGANIZER_AGENCY, False),
 ]
 
 
@@ -86,10 +112,40 @@ def demo_password() -> str:
     return os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
 
 
+class DemoPassword:
+    """The demo password, hashed once for every account a run creates.
+
+    Hashing takes a noticeable fraction of a second (PBKDF2, a million
+    iterations); the demo creates about forty accounts with one shared,
+    printed password, so they share one hash too.
+    """
+
+    def __init__(self, raw: str):
+        self.raw = raw
+        self._hashed = None
+
+    def hashed(self) -> str:
+        if self._hashed is None:
+            self._hashed = make_password(self.raw)
+        return self._hashed
+
+
+def table(header, rows) -> list[str]:
+    """Left-aligned columns under a header and a rule, as lines of text."""
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        cells = zip(cells, widths, strict=True)
+        return "  ".join(str(cell).ljust(width) for cell, width in cells).rstrip()
+
+    return [line(header), line("-" * width for width in widths), *(line(row) for row in rows)]
+
+
 class Command(BaseCommand):
     help = gettext_lazy(
         "Load the demo: the indicator sets of fixtures/, the Trà Bồng district with its "
-        "communes and agencies, and demo accounts. Running it again changes nothing."
+        "communes and agencies, demo accounts, and this year's commune campaign half-way "
+        "through. Running it again changes nothing."
     )
 
     def add_arguments(self, parser):
@@ -98,22 +154,56 @@ class Command(BaseCommand):
             action="store_true",
             help=gettext_lazy("Do not create demo accounts (for a production database)."),
         )
+        parser.add_argument(
+            "--no-campaign",
+            action="store_true",
+            help=gettext_lazy("Do not build the demo campaign."),
+        )
 
     def handle(self, *args, **options):
+        failure = result = None
         with transaction.atomic():
-            self.load_sets()
+            sets = self.load_sets()
             units = self.load_units()
             agencies = self.load_agencies(units[DISTRICT])
             accounts = None if options["no_users"] else self.load_users(units, agencies)
+            if accounts is not None and not options["no_campaign"]:
+                try:
+                    # A savepoint: a campaign that cannot be built leaves nothing behind,
+                    # and the rest of the demo is still loaded.
+                    with transaction.atomic():
+                        result = demo.load_campaign(
+                            district=units[DISTRICT],
+                            units=units,
+                            base_set=next(s for s in sets if s.tier == Tier.COMMUNE),
+                            accounts={user.username: user for user, _role, _new in accounts},
+                            password=DemoPassword(demo_password()),
+                        )
+                except (ValidationError, PermissionDenied) as exc:
+                    failure = exc
         if accounts is None:
             self.stdout.write(_("Demo accounts were skipped (--no-users)."))
+            self.stdout.write(
+                _("The demo campaign was skipped (--no-users): it needs the accounts.")
+            )
         else:
             self.print_accounts(accounts)
+            if options["no_campaign"]:
+                self.stdout.write(_("The demo campaign was skipped (--no-campaign)."))
+            elif result is not None:
+                self.print_campaign(result)
+        if failure is not None:
+            reason = "; ".join(getattr(failure, "messages", None) or [str(failure)])
+            raise CommandError(
+                _("The demo campaign could not be built and nothing of it was kept: %(reason)s")
+                % {"reason": reason}
+            )
         self.stdout.write(self.style.SUCCESS(_("The demo data is ready.")))
 
     # --- indicator sets ----------------------------------------------------
 
     def load_sets(self):
+        sets = []
         for path in fixture_paths():
             data = read_fixture(path)
             present = existing_indicator_set(data) is not None
@@ -125,8 +215,10 @@ class Command(BaseCommand):
                 message = _("Indicator set “%(name)s” (%(year)s): loaded.")
             self.stdout.write(message % values)
             if indicator_set.status == SetStatus.DRAFT:
-                services.indicator_set_activate(indicator_set=indicator_set)
+                indicator_set = services.indicator_set_activate(indicator_set=indicator_set)
                 self.stdout.write(_("Indicator set “%(name)s”: activated.") % values)
+            sets.append(indicator_set)
+        return sets
 
     # --- administrative units and agencies -----------------------------------
 
@@ -168,7 +260,7 @@ class Command(BaseCommand):
     # --- accounts ------------------------------------------------------------
 
     def load_users(self, units, agencies) -> list[tuple[User, str, bool]]:
-        password = demo_password()
+        password = DemoPassword(demo_password())
         groups = {role: Group.objects.get_or_create(name=role)[0] for role in Role.values}
         accounts = []
         for username, full_name, role, unit_name, agency_name, superuser in DEMO_USERS:
@@ -185,7 +277,7 @@ class Command(BaseCommand):
             if created:
                 # Only a new account gets the demo password and its role: an
                 # existing one keeps whatever its owner or an administrator set.
-                user.set_password(password)
+                user.password = password.hashed()
                 user.save(update_fields=["password"])
                 user.groups.add(groups[role])
             accounts.append((user, role, created))
@@ -211,22 +303,178 @@ class Command(BaseCommand):
                     _("account created") if created else _("already existed; password unchanged"),
                 )
             )
-        widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-
-        def line(cells):
-            cells = zip(cells, widths, strict=True)
-            return "  ".join(str(cell).ljust(width) for cell, width in cells).rstrip()
-
         self.stdout.write("")
         self.stdout.write(self.style.MIGRATE_HEADING(_("Demo accounts")))
-        self.stdout.write(line(header))
-        self.stdout.write(line("-" * width for width in widths))
-        for row in rows:
-            self.stdout.write(line(row))
+        for text in table(header, rows):
+            self.stdout.write(text)
         self.stdout.write("")
         self.stdout.write(
             _(
                 "Demo password: set it with the DEMO_PASSWORD environment variable before the "
                 "accounts are created; an existing account keeps its password."
+            )
+        )
+
+    # --- the demo campaign ------------------------------------------------------
+
+    def print_campaign(self, result: demo.Result):
+        write = self.stdout.write
+        if result.set_copied_from is not None:
+            write(
+                _(
+                    "Indicator set “%(name)s” (%(year)s): copied from the %(from_year)s set for "
+                    "the demo campaign, activated."
+                )
+                % {
+                    "name": result.indicator_set.name,
+                    "year": result.indicator_set.year,
+                    "from_year": result.set_copied_from.year,
+                }
+            )
+        write("")
+        write(self.style.MIGRATE_HEADING(_("Demo campaign")))
+        if result.skipped_because_set_is_used is not None:
+            used = result.skipped_because_set_is_used
+            write(
+                _(
+                    "%(unit)s already has a campaign with this year's commune set (“%(name)s”): "
+                    "the demo campaign was not created."
+                )
+                % {"unit": used.organizing_unit.name, "name": used.name}
+            )
+            return
+        campaign = result.campaign
+        values = {
+            "name": campaign.name,
+            "year": campaign.year,
+            "unit": campaign.organizing_unit.name,
+        }
+        if result.created:
+            write(_("“%(name)s” (%(year)s), organized by %(unit)s: created.") % values)
+            write(
+                _("Accounts of the communes' officers and leaders: %(count)s created.")
+                % {"count": result.staff_created}
+            )
+        else:
+            write(
+                _(
+                    "“%(name)s” (%(year)s): already present, unchanged. To build it again, "
+                    "start from an empty database."
+                )
+                % values
+            )
+        write("")
+        write(_("Calendar:"))
+        for phase in campaign.phases.order_by("closes_at"):
+            if phase.opens_at is None:
+                text = _("%(phase)s: target %(closes)s")
+            else:
+                text = _("%(phase)s: %(opens)s – %(closes)s")
+            write(
+                "  "
+                + text
+                % {
+                    "phase": phase.get_kind_display(),
+                    "opens": local_text(phase.opens_at) if phase.opens_at else "",
+                    "closes": local_text(phase.closes_at),
+                }
+            )
+        write("")
+        lines = demo.unit_lines(campaign)
+        header = (_("Unit"), _("State"), _("Officer"), _("Leader"), _("Answered"), _("Notes"))
+        rows = []
+        for line in lines:
+            notes = []
+            if line.extended_until is not None:
+                notes.append(
+                    _("self-assessment extended until %(time)s")
+                    % {"time": local_text(line.extended_until)}
+                )
+            if line.disputed:
+                notes.append(
+                    _("%(disputed)s disputed, %(done)s re-appraised in round 2")
+                    % {"disputed": line.disputed, "done": line.reappraised}
+                )
+            rows.append(
+                (
+                    line.commune,
+                    line.state_label,
+                    line.officer,
+                    line.leader,
+                    f"{line.answered}/{line.total}",
+                    "; ".join(notes),
+                )
+            )
+        for text in table(header, rows):
+            write(text)
+        self.print_logins(lines)
+
+    def print_logins(self, lines):
+        write = self.stdout.write
+        by_name = {line.commune: line for line in lines}
+        home = by_name.get(demo.HOME_COMMUNE)
+        explaining = next(
+            (line for line in lines if line.state == AssessmentState.EXPLANATION), None
+        )
+        members = [u for u, role, _p in demo.COUNCIL if role == demo.CouncilRole.MEMBER]
+        chair = next(u for u, role, _p in demo.COUNCIL if role == demo.CouncilRole.CHAIR)
+        secretary = next(u for u, role, _p in demo.COUNCIL if role == demo.CouncilRole.SECRETARY)
+        write("")
+        write(self.style.MIGRATE_HEADING(_("Which login for which role")))
+        rows = [
+            (_("Organizer"), demo.ORGANIZER, _("the campaign, its calendar, units and council")),
+        ]
+        if home is not None:
+            rows += [
+                (
+                    _("Unit officer"),
+                    home.officer,
+                    _(
+                        "%(unit)s, %(state)s: %(answered)s of %(total)s answered; "
+                        "continue and submit"
+                    )
+                    % {
+                        "unit": home.commune,
+                        "state": home.state_label,
+                        "answered": home.answered,
+                        "total": home.total,
+                    },
+                ),
+                (
+                    _("Unit leader"),
+                    home.leader,
+                    _("%(unit)s: return or confirm once the officer has submitted")
+                    % {"unit": home.commune},
+                ),
+            ]
+        if explaining is not None:
+            rows.append(
+                (
+                    _("Unit officer"),
+                    explaining.officer,
+                    _("%(unit)s, %(state)s: the explanation and the round-1 results")
+                    % {"unit": explaining.commune, "state": explaining.state_label},
+                )
+            )
+        rows += [
+            (
+                _("Council chair"),
+                chair,
+                _("the rounds page: close round 2 once the disputes are re-appraised"),
+            ),
+            (_("Secretary"), secretary, _("the rounds page and the assignments")),
+            (
+                _("Council member"),
+                ", ".join(members),
+                _("the workbench: round-2 appraisals of the disputed indicators"),
+            ),
+            (_("Administrator"), "admin", _("the Django admin; reopening a unit")),
+        ]
+        for text in table((_("Role"), _("Username"), _("What to look at")), rows):
+            write(text)
+        write(
+            _(
+                "Every commune has an officer (<commune>.canbo) and a leader (<commune>.lanhdao) "
+                "with the demo password; see the table above."
             )
         )
