@@ -459,8 +459,12 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
         return problems
 
     def publish_problems(self) -> list[str]:
+        """Campaign-wide: asked once per campaign object, not once per unit published."""
         from . import selectors
 
+        cached = getattr(self.campaign, "_publish_problems", None)
+        if cached is not None:
+            return list(cached)
         problems = []
         behind = (
             Assessment.objects.filter(campaign_id=self.campaign_id)
@@ -473,6 +477,7 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
                 % {"count": behind}
             )
         problems.extend(selectors.rankings_ready_for_publication(self.campaign))
+        self.campaign._publish_problems = problems
         return problems
 
     def reopen_problems(self, target: str, reason: str) -> list[str]:

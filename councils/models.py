@@ -170,6 +170,8 @@ class Appraisal(models.Model):
             models.CheckConstraint(condition=Q(round__in=[1, 2]), name="appraisal_round_1_or_2"),
             models.CheckConstraint(condition=Q(score__gte=0), name="appraisal_score_not_negative"),
         ]
+        # Whether the rankings are out of date asks for appraisals changed since a moment.
+        indexes = [models.Index(fields=["updated_at"], name="appraisal_updated_at")]
 
     def __str__(self):
         return f"{self.response} – {self.get_round_display()}: {self.score}"

@@ -1,0 +1,326 @@
+"""Reads on score summaries, rankings and their computation, shaped for pages and hooks.
+
+Every read is a fixed number of queries, whatever the number of units.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.utils.translation import gettext
+
+from assessments.models import Assessment, AssessmentState, AssessmentTransition, Campaign
+from councils.models import Appraisal
+
+from .models import (
+    PillarScore,
+    Publication,
+    PublishedResult,
+    Ranking,
+    RankingKind,
+    RankingRun,
+    ScoreSummary,
+    Stage,
+    SubIndexScore,
+)
+
+# --- rankings ---------------------------------------------------------------------
+
+
+def _entries(*, campaign: Campaign, stage: str):
+    band_name = ScoreSummary.objects.filter(
+        campaign_id=OuterRef("campaign_id"),
+        stage=OuterRef("stage"),
+        assessment_id=OuterRef("assessment_id"),
+    ).values("band__name")[:1]
+    return (
+        Ranking.objects.filter(campaign=campaign, stage=stage)
+        .select_related("assessment__unit")
+        .annotate(band_name=Subquery(band_name))
+        .order_by("rank", "assessment__unit__name", "pk")
+    )
+
+
+def ranking_table(*, campaign: Campaign, stage: str, kind: str) -> list[Ranking]:
+    """One ranking: its entries by rank, then unit name, each with ``band_name``: 1 query."""
+    return list(_entries(campaign=campaign, stage=stage).filter(kind=kind))
+
+
+def rankings_by_kind(*, campaign: Campaign, stage: str) -> dict[str, list[Ranking]]:
+    """The rankings of a stage, ``{kind: entries}`` in the order of ``RankingKind``: 1 query.
+
+    A kind the set cannot rank (no sub-index of that code) is left out.
+    """
+    found = defaultdict(list)
+    for entry in _entries(campaign=campaign, stage=stage):
+        found[entry.kind].append(entry)
+    return {kind: found[kind] for kind in RankingKind.values if found[kind]}
+
+
+# --- one unit -----------------------------------------------------------------------
+
+
+@dataclass
+class UnitResult:
+    """A unit's result at one stage: summary, pillars, sub-indices and its ranks."""
+
+    summary: ScoreSummary
+    pillars: list[PillarScore] = field(default_factory=list)
+    sub_indices: list[SubIndexScore] = field(default_factory=list)
+    ranks: dict[str, Ranking] = field(default_factory=dict)
+
+    @property
+    def stage(self) -> str:
+        return self.summary.stage
+
+
+def unit_results(*, assessment: Assessment) -> list[UnitResult]:
+    """The unit's results at each computed stage, in stage order: 4 queries."""
+    summaries = ScoreSummary.objects.filter(assessment=assessment).select_related("band")
+    results = {summary.stage: UnitResult(summary) for summary in summaries}
+    for row in (
+        PillarScore.objects.filter(assessment=assessment)
+        .select_related("pillar")
+        .order_by("pillar__order", "pillar__code")
+    ):
+        if row.stage in results:
+            results[row.stage].pillars.append(row)
+    for row in (
+        SubIndexScore.objects.filter(assessment=assessment)
+        .select_related("sub_index")
+        .order_by("sub_index__order", "sub_index__code")
+    ):
+        if row.stage in results:
+            results[row.stage].sub_indices.append(row)
+    for row in Ranking.objects.filter(assessment=assessment):
+        if row.stage in results:
+            results[row.stage].ranks[row.kind] = row
+    return [results[stage] for stage in Stage.values if stage in results]
+
+
+def unit_result(*, assessment: Assessment, stage: str) -> UnitResult | None:
+    """The unit's result at ``stage``, or None if not computed yet."""
+    return next((r for r in unit_results(assessment=assessment) if r.stage == stage), None)
+
+
+# --- computations -----------------------------------------------------------------
+
+
+def ranking_runs(*, campaign: Campaign, limit: int = 20) -> list[RankingRun]:
+    """The campaign's latest computations, newest first: 1 query."""
+    return list(RankingRun.objects.filter(campaign=campaign)[:limit])
+
+
+def latest_run(*, campaign: Campaign) -> RankingRun | None:
+    return RankingRun.objects.filter(campaign=campaign).first()
+
+
+# --- publication --------------------------------------------------------------------
+
+APPRAISED = (AssessmentState.APPRAISED_2, AssessmentState.PUBLISHED)
+
+
+def _changed_since(campaign: Campaign, at) -> bool:
+    """Whether anything that could alter the final results changed at or after ``at``.
+
+    An appraisal saved; a unit reaching Appraised-2 (this also covers an
+    appraisal whose transaction was still open while the rankings were
+    computed: a unit reaches Appraised-2 only once its appraisals are
+    committed); a unit added to or removed from the campaign.
+    """
+    return (
+        Appraisal.objects.filter(
+            response__assessment__campaign=campaign, updated_at__gte=at
+        ).exists()
+        or AssessmentTransition.objects.filter(
+            assessment__campaign=campaign, to_state=AssessmentState.APPRAISED_2, at__gte=at
+        ).exists()
+        or Assessment.objects.filter(campaign=campaign, created_at__gte=at).exists()
+        or Assessment.history.filter(
+            campaign_id=campaign.pk, history_type="-", history_date__gte=at
+        ).exists()
+    )
+
+
+def rankings_not_ready(campaign: Campaign) -> list[str]:
+    """Why the final rankings cannot be published yet (empty: they can): at most 5 queries.
+
+    The ``rankings_not_ready`` hook of ``assessments.selectors``: every unit
+    needs a final result computed after the last change that could alter it
+    (``_changed_since``). Whether every unit is appraised in round 2 is the
+    guard's own check (``Assessment.publish_problems``), not repeated here.
+    """
+    computed = ScoreSummary.objects.filter(campaign=campaign, stage=Stage.FINAL).aggregate(
+        units=Count("pk"), at=Min("computed_at")
+    )
+    if not computed["units"]:
+        return [gettext("The rankings have not been computed yet.")]
+    if _changed_since(campaign, computed["at"]):
+        return [
+            gettext(
+                "The rankings are out of date: appraisals or units changed after they were "
+                "computed. Compute them again."
+            )
+        ]
+    return []
+
+
+def is_ready_for_publication(campaign: Campaign) -> bool:
+    """Every unit appraised in round 2 (or published) and the final rankings up to date."""
+    units = Assessment.objects.filter(campaign=campaign).aggregate(
+        all=Count("pk"), behind=Count("pk", filter=~Q(state__in=APPRAISED))
+    )
+    if not units["all"] or units["behind"]:
+        return False
+    return not rankings_not_ready(campaign)
+
+
+# --- what is published (the public pages read only this) ------------------------------
+
+
+def latest_publications() -> list[Publication]:
+    """The newest version of every published campaign, newest year first: 1 query."""
+    newest = Publication.objects.filter(campaign=OuterRef("campaign")).order_by("-version")
+    return list(
+        Publication.objects.filter(pk=Subquery(newest.values("pk")[:1]))
+        .select_related("campaign__organizing_unit", "campaign__indicator_set")
+        .order_by("-campaign__year", "campaign__name")
+    )
+
+
+def publication_of(*, campaign_id: int, version: int | None = None) -> Publication | None:
+    """A version of a campaign's publication (default: the newest), or None: 1 query."""
+    found = (
+        Publication.objects.filter(campaign_id=campaign_id)
+        .select_related("campaign__organizing_unit", "campaign__indicator_set", "published_by")
+        .order_by("-version")
+    )
+    if version is not None:
+        found = found.filter(version=version)
+    return found.first()
+
+
+def publication_versions(*, campaign_id: int) -> list[Publication]:
+    return list(Publication.objects.filter(campaign_id=campaign_id).order_by("version"))
+
+
+PUBLISHED_KINDS = [
+    (RankingKind.DTI, "dti"),
+    (RankingKind.DIGITAL_GOVERNMENT, "cqs"),
+    (RankingKind.DIGITAL_ECONOMY, "kts"),
+    (RankingKind.DIGITAL_SOCIETY, "xhs"),
+]
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    kind: str
+    label: str
+    rows: list  # (rank, value, result), by rank then unit name
+
+
+def published_tables(*, publication: Publication) -> list[PublishedTable]:
+    """The four published rankings (those the set defines), each by rank: 1 query."""
+    results = list(publication.results.all())
+    tables = []
+    for kind, prefix in PUBLISHED_KINDS:
+        rows = [
+            (getattr(r, f"{prefix}_rank"), getattr(r, f"{prefix}_value"), r)
+            for r in results
+            if getattr(r, f"{prefix}_rank") is not None
+        ]
+        if rows:
+            rows.sort(key=lambda row: (row[0], row[2].unit_name))
+            tables.append(PublishedTable(kind=kind, label=RankingKind(kind).label, rows=rows))
+    return tables
+
+
+def published_result(*, publication: Publication, assessment_id: int) -> PublishedResult | None:
+    return (
+        PublishedResult.objects.filter(publication=publication, assessment_id=assessment_id)
+        .select_related("assessment__unit")
+        .first()
+    )
+
+
+def pillar_averages(*, publication: Publication) -> dict[str, Decimal]:
+    """Each pillar's average value over the published units (rounded half up, 2 places)."""
+    sums, counts = defaultdict(Decimal), defaultdict(int)
+    for pillars in publication.results.values_list("pillars", flat=True):
+        for pillar in pillars:
+            if pillar["value"] is not None:
+                sums[pillar["code"]] += Decimal(pillar["value"])
+                counts[pillar["code"]] += 1
+    return {
+        code: (sums[code] / counts[code]).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        for code in sums
+    }
+
+
+@dataclass(frozen=True)
+class YearResult:
+    year: int
+    campaign_id: int
+    campaign_name: str
+    dti_value: Decimal | None
+    dti_rank: int | None
+    change: Decimal | None  # against the year before, in percentage points
+
+
+def unit_years(*, unit_id: int) -> list[YearResult]:
+    """The unit's published DTI value per year (newest version of each campaign): 1 query."""
+    newest = Publication.objects.filter(campaign=OuterRef("publication__campaign")).order_by(
+        "-version"
+    )
+    rows = (
+        PublishedResult.objects.filter(
+            assessment__unit_id=unit_id, publication_id=Subquery(newest.values("pk")[:1])
+        )
+        .select_related("publication__campaign")
+        .order_by("publication__campaign__year", "publication__campaign_id")
+    )
+    years, previous = [], None
+    for row in rows:
+        value = row.dti_value
+        change = value - previous if value is not None and previous is not None else None
+        campaign = row.publication.campaign
+        years.append(
+            YearResult(campaign.year, campaign.pk, campaign.name, value, row.dti_rank, change)
+        )
+        previous = value
+    return years
+
+
+@dataclass(frozen=True)
+class PillarAgainstAverage:
+    code: str
+    name: str
+    value: Decimal | None
+    average: Decimal | None
+
+    @property
+    def above(self) -> bool:
+        return None not in (self.value, self.average) and self.value > self.average
+
+    @property
+    def below(self) -> bool:
+        return None not in (self.value, self.average) and self.value < self.average
+
+
+def pillars_against_average(
+    *, result: PublishedResult, averages: dict[str, Decimal]
+) -> list[PillarAgainstAverage]:
+    """The unit's pillars beside the campaign's averages: its strengths are above, its
+    weaknesses below."""
+    return [
+        PillarAgainstAverage(
+            code=pillar["code"],
+            name=pillar["name"],
+            value=Decimal(pillar["value"]) if pillar["value"] is not None else None,
+            average=averages.get(pillar["code"]),
+        )
+        for pillar in result.pillars
+    ]
