@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("indicators.urls")),
     path("", include("assessments.urls")),
     path("", include("councils.urls")),
+    path("", include("rankings.urls")),
 ]
