@@ -248,3 +248,27 @@ def test_an_older_version_stays_readable_and_says_it_was_replaced(client, world)
     assert "Sửa điểm của Xã E." in current.content.decode()
     old = client.get(urls(world)["campaign"] + "?phien-ban=1")
     assert b'data-testid="old-version"' in old.content
+
+
+def _published_campaign_of(units: int):
+    from tests.rankings.helpers import campaign_of, trimmed_commune_set
+
+    campaign = campaign_of(trimmed_commune_set(name=f"Bộ chỉ số {units}"), communes=units)
+    for assessment in Assessment.objects.filter(campaign=campaign):
+        force_state(assessment, S.APPRAISED_2)
+    services.campaign_publish(campaign=campaign, user=campaign.created_by, **DECISION)
+    return campaign
+
+
+PUBLIC_CAMPAIGN_QUERIES = 3  # the publication, its versions, its results
+
+
+@pytest.mark.parametrize("units", [3, 12])
+def test_the_public_rankings_page_queries_do_not_grow_with_the_units(
+    client, db, django_assert_num_queries, units
+):
+    campaign = _published_campaign_of(units)
+    url = reverse("rankings:results_campaign", args=[campaign.pk])
+    with django_assert_num_queries(PUBLIC_CAMPAIGN_QUERIES):
+        page = client.get(url)
+    assert len(page.context["tables"][0].rows) == units
