@@ -1,0 +1,504 @@
+"""The organizer's rankings pages: provisional rankings, computations, scorecards, dashboard
+and publication.
+
+For the campaign's organizer and for administrators only; everyone else gets a
+404, as if the campaign did not exist (anonymous people are sent to log in).
+Publishing itself is the organizer's: ``services.campaign_publish`` refuses
+anyone else, and its refusals are shown on the page unchanged.
+
+Thin views: reads through ``selectors`` (and the three dashboard reads below,
+each one aggregate query), writes through ``services`` and ``tasks``. Every
+page is a fixed number of queries, whatever the number of units.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Max, Min, Sum, Value
+from django.db.models.functions import Least
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from assessments import permissions as assessment_permissions
+from assessments.models import Assessment, AssessmentState, Campaign
+from councils import selectors as council_selectors
+
+from . import selectors, services, tasks
+from .forms import PublishForm
+from .models import VALUE_PLACES, PillarScore, RankingKind, RunStatus, ScoreSummary, Stage
+from .sql import scaled
+
+logger = logging.getLogger(__name__)
+
+RUNS_SHOWN = 20
+RUNS_ON_RANKINGS_PAGE = 1  # the latest only, with a link to the others
+STAGE_PARAM = "giai-doan"
+AFTER_PARAM = "sau"  # a computation was queued after the run of this id (0: none before)
+
+
+def _campaign(request, pk: int) -> Campaign:
+    campaign = get_object_or_404(
+        Campaign.objects.select_related("organizing_unit", "indicator_set"), pk=pk
+    )
+    if not assessment_permissions.can_view_campaign(request.user, campaign):
+        raise Http404
+    return campaign
+
+
+def _stage(request) -> str:
+    wanted = request.GET.get(STAGE_PARAM)
+    return wanted if wanted in Stage.values else Stage.FINAL
+
+
+def _refusal(exc: ValidationError | PermissionDenied) -> list[str]:
+    if isinstance(exc, ValidationError):
+        return list(exc.messages)
+    return [str(exc)]
+
+
+def _base(campaign: Campaign, **extra) -> dict:
+    return {
+        "campaign": campaign,
+        "places": campaign.indicator_set.decimal_places,
+        "stages": Stage.choices,
+        **extra,
+    }
+
+
+# --- 1. the provisional rankings -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    kind: str
+    label: str
+    entries: list
+
+
+@login_required
+def campaign_rankings(request, pk):
+    campaign = _campaign(request, pk)
+    stage = _stage(request)
+    by_kind = selectors.rankings_by_kind(campaign=campaign, stage=stage)
+    tables = [Table(kind, RankingKind(kind).label, entries) for kind, entries in by_kind.items()]
+    computed_at = min(
+        (entry.computed_at for entries in by_kind.values() for entry in entries), default=None
+    )
+    return render(
+        request,
+        "rankings/organizer/rankings.html",
+        _base(
+            campaign,
+            stage=stage,
+            stage_label=Stage(stage).label,
+            tables=tables,
+            computed_at=computed_at,
+            not_ready=selectors.rankings_not_ready(campaign),
+            **_runs_context(campaign, limit=RUNS_ON_RANKINGS_PAGE),
+        ),
+    )
+
+
+# --- 2. computing on demand, and the runs ----------------------------------------------
+
+
+def _number(value, default: int) -> int:
+    return min(int(value), RUNS_SHOWN) if value and value.isdigit() and int(value) else default
+
+
+def _runs_context(campaign: Campaign, *, limit: int, after: int | None = None) -> dict:
+    """The runs, newest first, and whether the page should keep asking (every 2 s).
+
+    It asks while the newest run is running, and after a computation was
+    queued (``after``: the newest run's id then, 0 if none) until a newer run
+    appears: with a real worker the run starts only once a worker takes it.
+    """
+    runs = selectors.ranking_runs(campaign=campaign, limit=limit)
+    latest = runs[0] if runs else None
+    queued = after is not None and (latest is None or latest.pk <= after)
+    running = latest is not None and latest.status == RunStatus.RUNNING
+    query = f"n={limit}" + (f"&{AFTER_PARAM}={after}" if queued else "")
+    return {
+        "runs": runs,
+        "latest_run": latest,
+        "queued": queued,
+        "polling": queued or running,
+        "poll_url": f"{reverse('rankings:campaign_runs', args=[campaign.pk])}?{query}",
+        "runs_limit": limit,
+        "runs_on_own_page": limit == RUNS_SHOWN,
+    }
+
+
+@login_required
+def campaign_runs(request, pk):
+    """The computations; asked by htmx, only their panel (polled while one is under way)."""
+    campaign = _campaign(request, pk)
+    after = request.GET.get(AFTER_PARAM, "")
+    context = _base(
+        campaign,
+        **_runs_context(
+            campaign,
+            limit=_number(request.GET.get("n"), RUNS_SHOWN),
+            after=int(after) if after.isdigit() else None,
+        ),
+    )
+    if request.htmx:
+        # A poll that finds the computation over says so, with a link to the new tables.
+        context["just_finished"] = not context["polling"]
+        return render(request, "rankings/organizer/_runs.html", context)
+    return render(request, "rankings/organizer/runs.html", context)
+
+
+@login_required
+@require_POST
+def campaign_recompute(request, pk):
+    """Queue the computation of every stage; run eagerly (tests, the demo) it is done on return.
+
+    Safe to press twice: the service locks the campaign and replaces the rows.
+    """
+    campaign = _campaign(request, pk)
+    latest = selectors.latest_run(campaign=campaign)
+    after = latest.pk if latest else 0
+    try:
+        tasks.recompute_campaign.delay(campaign.pk)
+    except Exception:  # noqa: BLE001 - no broker, or an eager run that failed (recorded)
+        logger.exception("Computing the rankings of campaign %s failed to start or run", pk)
+        failed = True
+    else:
+        failed = False
+    limit = _number(request.POST.get("n"), RUNS_SHOWN)
+    if request.htmx:
+        context = _base(campaign, **_runs_context(campaign, limit=limit, after=after))
+        context["just_finished"] = not context["polling"] and not failed
+        context["failed_now"] = failed
+        return render(request, "rankings/organizer/_runs.html", context)
+    newest = selectors.latest_run(campaign=campaign)
+    if failed:
+        messages.error(
+            request,
+            _("The computation could not be started or it failed: see the list of computations."),
+        )
+    elif newest is not None and newest.pk > after and newest.status == RunStatus.SUCCEEDED:
+        messages.success(request, _("The rankings have been computed."))  # run eagerly
+    else:
+        messages.success(request, _("The computation of the rankings has been queued."))
+    url = reverse("rankings:campaign_runs", args=[campaign.pk])
+    return redirect(f"{url}?{AFTER_PARAM}={after}")
+
+
+# --- 3. a unit's scorecard ---------------------------------------------------------------
+
+
+def _short_stage_labels() -> dict[str, str]:
+    # Column headers: the full names ("Final (after appraisal)") do not fit on a phone.
+    return {Stage.SELF: _("Self-assessment"), Stage.ROUND_1: _("Round 1"), Stage.FINAL: _("Final")}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One pillar or sub-index with its score at each computed stage (None: no row)."""
+
+    code: str
+    name: str
+    cells: list
+
+
+@login_required
+def campaign_scorecard(request, pk, assessment_pk):
+    campaign = _campaign(request, pk)
+    assessment = get_object_or_404(
+        Assessment.objects.select_related("unit"), pk=assessment_pk, campaign=campaign
+    )
+    assessment.campaign = campaign
+    results = selectors.unit_results(assessment=assessment)
+    stages = [result.stage for result in results]
+    pillars: dict[int, Line] = {}
+    sub_indices: dict[int, Line] = {}
+    for column, result in enumerate(results):
+        for row in result.pillars:
+            line = pillars.setdefault(
+                row.pillar_id, Line(row.pillar.code, row.pillar.name, [None] * len(results))
+            )
+            line.cells[column] = row
+        for row in result.sub_indices:
+            line = sub_indices.setdefault(
+                row.sub_index_id,
+                Line(row.sub_index.code, row.sub_index.name, [None] * len(results)),
+            )
+            line.cells[column] = row
+    ranks = [
+        (kind.label, [result.ranks.get(kind.value) for result in results])
+        for kind in RankingKind
+        if any(kind.value in result.ranks for result in results)
+    ]
+    return render(
+        request,
+        "rankings/organizer/scorecard.html",
+        _base(
+            campaign,
+            assessment=assessment,
+            results=results,
+            stage_columns=[(_short_stage_labels()[stage], Stage(stage).label) for stage in stages],
+            pillars=list(pillars.values()),
+            sub_indices=list(sub_indices.values()),
+            ranks=ranks,
+            scores=council_selectors.final_scores(assessment=assessment),
+        ),
+    )
+
+
+# --- 4. the dashboard --------------------------------------------------------------------
+# Three reads, one aggregate query each: candidates for selectors.py.
+
+BIN_WIDTH = 10
+BINS = 10
+WHOLE = 10**VALUE_PLACES  # stored percentages as whole ten-thousandths (sql.scaled)
+
+
+def _mean(total, count, places: int = 2) -> Decimal | None:
+    if not count:
+        return None
+    value = Decimal(total) / WHOLE / count
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def dti_distribution(*, campaign: Campaign, stage: str = Stage.FINAL) -> list[int]:
+    """Units per 10-point bin of the DTI value (0–10, …, 90–100 and above): 1 query.
+
+    Exact on both databases: the bin is a division of whole numbers.
+    """
+    bin_of = ExpressionWrapper(
+        scaled(F("value"), VALUE_PLACES) / Value(BIN_WIDTH * WHOLE),
+        output_field=BigIntegerField(),
+    )
+    rows = (
+        ScoreSummary.objects.filter(campaign=campaign, stage=stage, value__isnull=False)
+        .annotate(bin=Least(bin_of, Value(BINS - 1)))
+        .order_by()
+        .values("bin")
+        .annotate(units=Count("pk"))
+        .values_list("bin", "units")
+    )
+    counts = [0] * BINS
+    for bin_, units in rows:
+        counts[max(0, int(bin_))] += units
+    return counts
+
+
+def dti_overview(*, campaign: Campaign, stage: str = Stage.FINAL) -> dict:
+    """Units with a value, the average (2 places, half up), lowest and highest: 1 query."""
+    found = ScoreSummary.objects.filter(
+        campaign=campaign, stage=stage, value__isnull=False
+    ).aggregate(
+        units=Count("pk"),
+        total=Sum(scaled(F("value"), VALUE_PLACES)),
+        lowest=Min("value"),
+        highest=Max("value"),
+    )
+    return {**found, "average": _mean(found["total"], found["units"])}
+
+
+@dataclass(frozen=True)
+class PillarAverage:
+    code: str
+    name: str
+    units: int
+    average: Decimal | None
+
+
+def pillar_averages(*, campaign: Campaign, stage: str = Stage.FINAL) -> list[PillarAverage]:
+    """Each pillar's average value over the units at ``stage``, in the set's order: 1 query."""
+    rows = (
+        PillarScore.objects.filter(campaign=campaign, stage=stage, value__isnull=False)
+        .order_by()
+        .values("pillar_id", "pillar__code", "pillar__name", "pillar__order")
+        .annotate(units=Count("pk"), total=Sum(scaled(F("value"), VALUE_PLACES)))
+        .order_by("pillar__order", "pillar__code")
+    )
+    return [
+        PillarAverage(
+            row["pillar__code"],
+            row["pillar__name"],
+            row["units"],
+            _mean(row["total"], row["units"]),
+        )
+        for row in rows
+    ]
+
+
+def units_by_state(*, campaign: Campaign) -> list[tuple[str, str, int]]:
+    """(state, label, units) for every state, in the state machine's order: 1 query."""
+    counts = dict(
+        Assessment.objects.filter(campaign=campaign)
+        .order_by()
+        .values("state")
+        .annotate(units=Count("pk"))
+        .values_list("state", "units")
+    )
+    return [(state.value, state.label, counts.get(state.value, 0)) for state in AssessmentState]
+
+
+# The charts' geometry, in SVG user units: each SVG scales to the width of its card,
+# so at 375 px one unit is about one pixel.
+CHART_WIDTH = 320
+COLUMN_HEIGHT = 120  # the tallest column of the histogram
+ROW_HEIGHT = 34  # a horizontal bar: its label above, the bar and its figure below
+BAR_ROOM = CHART_WIDTH - 4 - 64  # the longest horizontal bar; its figure goes to the right
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: object  # what the bar says: a count or a percentage
+    x: int
+    y: int
+    width: int
+    height: int
+    text_x: int  # where its figure is written
+    text_y: int
+
+
+@dataclass(frozen=True)
+class Chart:
+    bars: list[Bar]
+    height: int
+    width: int = CHART_WIDTH
+    room: int = BAR_ROOM
+    baseline: int = 0
+    ticks: tuple = ()  # (x, label) under the baseline
+
+
+def _histogram(counts: list[int]) -> Chart:
+    """One column per bin, the fullest COLUMN_HEIGHT tall, its count above it."""
+    left, gap, top = 8, 4, 16
+    step = (CHART_WIDTH - 2 * left) // len(counts)
+    fullest = max(counts, default=0) or 1
+    bars = []
+    for number, count in enumerate(counts):
+        height = round(count * COLUMN_HEIGHT / fullest)
+        x = left + number * step
+        y = top + COLUMN_HEIGHT - height
+        low = number * BIN_WIDTH
+        label = f"{low}–{low + BIN_WIDTH}" if number < len(counts) - 1 else f"≥ {low}"
+        bars.append(Bar(label, count, x + gap // 2, y, step - gap, height, x + step // 2, y - 4))
+    baseline = top + COLUMN_HEIGHT
+    ticks = tuple((left + number * step, number * BIN_WIDTH) for number in range(len(counts) + 1))
+    return Chart(bars, height=baseline + 20, baseline=baseline, ticks=ticks)
+
+
+def _rows(values: list[tuple[str, object, Decimal | int | None]], scale) -> Chart:
+    """One horizontal bar per (label, figure, amount); ``scale`` is a full-length amount."""
+    left = 4
+    bars = []
+    for number, (label, figure, amount) in enumerate(values):
+        length = min(round(Decimal(amount or 0) * BAR_ROOM / scale), BAR_ROOM) if scale else 0
+        top = number * ROW_HEIGHT
+        bars.append(Bar(label, figure, left, top + 16, length, 12, left + BAR_ROOM + 6, top + 26))
+    return Chart(bars, height=max(len(bars), 1) * ROW_HEIGHT)
+
+
+@login_required
+def campaign_dashboard(request, pk):
+    campaign = _campaign(request, pk)
+    averages = pillar_averages(campaign=campaign)
+    states = units_by_state(campaign=campaign)
+    most_units = max((units for _state, _label, units in states), default=0)
+    return render(
+        request,
+        "rankings/organizer/dashboard.html",
+        _base(
+            campaign,
+            overview=dti_overview(campaign=campaign),
+            histogram=_histogram(dti_distribution(campaign=campaign)),
+            pillar_averages=averages,
+            pillar_chart=_rows(
+                [(f"{p.code}. {p.name}", p.average, p.average) for p in averages], Decimal(100)
+            ),
+            states=states,
+            state_chart=_rows([(label, units, units) for _s, label, units in states], most_units),
+            total_units=sum(units for _state, _label, units in states),
+            not_ready=selectors.rankings_not_ready(campaign),
+        ),
+    )
+
+
+# --- 5. publishing --------------------------------------------------------------------------
+
+
+def _publish_context(request, campaign: Campaign, form: PublishForm, **extra) -> dict:
+    behind = list(
+        Assessment.objects.filter(campaign=campaign)
+        .exclude(state__in=selectors.APPRAISED)
+        .select_related("unit")
+        .order_by("unit__name")
+    )
+    waiting = Assessment.objects.filter(
+        campaign=campaign, state=AssessmentState.APPRAISED_2
+    ).count()
+    return _base(
+        campaign,
+        form=form,
+        behind=behind,
+        waiting=waiting,
+        not_ready=selectors.rankings_not_ready(campaign),
+        may_publish=assessment_permissions.can_publish(request.user, campaign),
+        **extra,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_publish(request, pk):
+    campaign = _campaign(request, pk)
+    versions = selectors.publication_versions(campaign_id=campaign.pk)
+    last = versions[-1] if versions else None
+    options = {"correction": last is not None}
+    errors: list[str] = []
+    if request.method == "POST":
+        form = PublishForm(request.POST, **options)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                publication = services.campaign_publish(
+                    campaign=campaign,
+                    user=request.user,
+                    decision_number=data["decision_number"],
+                    decision_date=data["decision_date"],
+                    signer_title=data["signer_title"],
+                    signer_name=data["signer_name"],
+                    reason=data.get("reason", ""),
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                errors = _refusal(exc)
+            else:
+                messages.success(
+                    request,
+                    _("The results are published (version %(version)s).")
+                    % {"version": publication.version},
+                )
+                return redirect("rankings:results_campaign", campaign_pk=campaign.pk)
+        for message in errors:
+            form.add_error(None, message)
+        status = 400
+    else:
+        initial = {"decision_date": timezone.localdate()}
+        if last is not None:
+            initial.update(signer_title=last.signer_title, signer_name=last.signer_name)
+        form = PublishForm(initial=initial, **options)
+        status = 200
+    return render(
+        request,
+        "rankings/organizer/publish.html",
+        _publish_context(request, campaign, form, versions=versions, last=last),
+        status=status,
+    )
