@@ -9,13 +9,27 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Least
 from django.utils.translation import gettext
 
 from assessments.models import Assessment, AssessmentState, AssessmentTransition, Campaign
 from councils.models import Appraisal
 
 from .models import (
+    VALUE_PLACES,
     PillarScore,
     Publication,
     PublishedResult,
@@ -26,6 +40,7 @@ from .models import (
     Stage,
     SubIndexScore,
 )
+from .sql import scaled
 
 # --- rankings ---------------------------------------------------------------------
 
@@ -324,3 +339,93 @@ def pillars_against_average(
         )
         for pillar in result.pillars
     ]
+
+
+# --- the organizer's dashboard (each read one aggregate query) ---------------------------
+
+BIN_WIDTH = 10  # percentage points per column of the DTI histogram
+BINS = 10
+WHOLE = 10**VALUE_PLACES  # stored percentages as whole ten-thousandths (sql.scaled)
+
+
+def _mean(total, count, places: int = 2) -> Decimal | None:
+    if not count:
+        return None
+    value = Decimal(total) / WHOLE / count
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def dti_distribution(*, campaign: Campaign, stage: str = Stage.FINAL) -> list[int]:
+    """Units per 10-point bin of the DTI value (0–10, …, 90–100 and above): 1 query.
+
+    Exact on both databases: the bin is a division of whole numbers.
+    """
+    bin_of = ExpressionWrapper(
+        scaled(F("value"), VALUE_PLACES) / Value(BIN_WIDTH * WHOLE),
+        output_field=BigIntegerField(),
+    )
+    rows = (
+        ScoreSummary.objects.filter(campaign=campaign, stage=stage, value__isnull=False)
+        .annotate(bin=Least(bin_of, Value(BINS - 1)))
+        .order_by()
+        .values("bin")
+        .annotate(units=Count("pk"))
+        .values_list("bin", "units")
+    )
+    counts = [0] * BINS
+    for bin_, units in rows:
+        counts[max(0, int(bin_))] += units
+    return counts
+
+
+def dti_overview(*, campaign: Campaign, stage: str = Stage.FINAL) -> dict:
+    """Units with a value, the average (2 places, half up), lowest and highest: 1 query."""
+    found = ScoreSummary.objects.filter(
+        campaign=campaign, stage=stage, value__isnull=False
+    ).aggregate(
+        units=Count("pk"),
+        total=Sum(scaled(F("value"), VALUE_PLACES)),
+        lowest=Min("value"),
+        highest=Max("value"),
+    )
+    return {**found, "average": _mean(found["total"], found["units"])}
+
+
+@dataclass(frozen=True)
+class PillarAverage:
+    code: str
+    name: str
+    units: int
+    average: Decimal | None
+
+
+def final_pillar_averages(*, campaign: Campaign, stage: str = Stage.FINAL) -> list[PillarAverage]:
+    """Each pillar's average value over the units at ``stage``, in the set's order: 1 query."""
+    rows = (
+        PillarScore.objects.filter(campaign=campaign, stage=stage, value__isnull=False)
+        .order_by()
+        .values("pillar_id", "pillar__code", "pillar__name", "pillar__order")
+        .annotate(units=Count("pk"), total=Sum(scaled(F("value"), VALUE_PLACES)))
+        .order_by("pillar__order", "pillar__code")
+    )
+    return [
+        PillarAverage(
+            row["pillar__code"],
+            row["pillar__name"],
+            row["units"],
+            _mean(row["total"], row["units"]),
+        )
+        for row in rows
+    ]
+
+
+def units_by_state(*, campaign: Campaign) -> list[tuple[str, str, int]]:
+    """(state, label, units) for every state, in the state machine's order: 1 query."""
+    counts = dict(
+        Assessment.objects.filter(campaign=campaign)
+        .order_by()
+        .values("state")
+        .annotate(units=Count("pk"))
+        .values_list("state", "units")
+    )
+    return [(state.value, state.label, counts.get(state.value, 0)) for state in AssessmentState]

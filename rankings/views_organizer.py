@@ -6,8 +6,7 @@ For the campaign's organizer and for administrators only; everyone else gets a
 Publishing itself is the organizer's: ``services.campaign_publish`` refuses
 anyone else, and its refusals are shown on the page unchanged.
 
-Thin views: reads through ``selectors`` (and the three dashboard reads below,
-each one aggregate query), writes through ``services`` and ``tasks``. Every
+Thin views: reads through ``selectors``, writes through ``services`` and ``tasks``. Every
 page is a fixed number of queries, whatever the number of units.
 """
 
@@ -15,13 +14,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Max, Min, Sum, Value
-from django.db.models.functions import Least
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,8 +32,7 @@ from councils import selectors as council_selectors
 
 from . import selectors, services, tasks
 from .forms import PublishForm
-from .models import VALUE_PLACES, PillarScore, RankingKind, RunStatus, ScoreSummary, Stage
-from .sql import scaled
+from .models import RankingKind, RunStatus, Stage
 
 logger = logging.getLogger(__name__)
 
@@ -258,95 +254,8 @@ def campaign_scorecard(request, pk, assessment_pk):
 
 
 # --- 4. the dashboard --------------------------------------------------------------------
-# Three reads, one aggregate query each: candidates for selectors.py.
 
-BIN_WIDTH = 10
-BINS = 10
-WHOLE = 10**VALUE_PLACES  # stored percentages as whole ten-thousandths (sql.scaled)
-
-
-def _mean(total, count, places: int = 2) -> Decimal | None:
-    if not count:
-        return None
-    value = Decimal(total) / WHOLE / count
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
-def dti_distribution(*, campaign: Campaign, stage: str = Stage.FINAL) -> list[int]:
-    """Units per 10-point bin of the DTI value (0–10, …, 90–100 and above): 1 query.
-
-    Exact on both databases: the bin is a division of whole numbers.
-    """
-    bin_of = ExpressionWrapper(
-        scaled(F("value"), VALUE_PLACES) / Value(BIN_WIDTH * WHOLE),
-        output_field=BigIntegerField(),
-    )
-    rows = (
-        ScoreSummary.objects.filter(campaign=campaign, stage=stage, value__isnull=False)
-        .annotate(bin=Least(bin_of, Value(BINS - 1)))
-        .order_by()
-        .values("bin")
-        .annotate(units=Count("pk"))
-        .values_list("bin", "units")
-    )
-    counts = [0] * BINS
-    for bin_, units in rows:
-        counts[max(0, int(bin_))] += units
-    return counts
-
-
-def dti_overview(*, campaign: Campaign, stage: str = Stage.FINAL) -> dict:
-    """Units with a value, the average (2 places, half up), lowest and highest: 1 query."""
-    found = ScoreSummary.objects.filter(
-        campaign=campaign, stage=stage, value__isnull=False
-    ).aggregate(
-        units=Count("pk"),
-        total=Sum(scaled(F("value"), VALUE_PLACES)),
-        lowest=Min("value"),
-        highest=Max("value"),
-    )
-    return {**found, "average": _mean(found["total"], found["units"])}
-
-
-@dataclass(frozen=True)
-class PillarAverage:
-    code: str
-    name: str
-    units: int
-    average: Decimal | None
-
-
-def pillar_averages(*, campaign: Campaign, stage: str = Stage.FINAL) -> list[PillarAverage]:
-    """Each pillar's average value over the units at ``stage``, in the set's order: 1 query."""
-    rows = (
-        PillarScore.objects.filter(campaign=campaign, stage=stage, value__isnull=False)
-        .order_by()
-        .values("pillar_id", "pillar__code", "pillar__name", "pillar__order")
-        .annotate(units=Count("pk"), total=Sum(scaled(F("value"), VALUE_PLACES)))
-        .order_by("pillar__order", "pillar__code")
-    )
-    return [
-        PillarAverage(
-            row["pillar__code"],
-            row["pillar__name"],
-            row["units"],
-            _mean(row["total"], row["units"]),
-        )
-        for row in rows
-    ]
-
-
-def units_by_state(*, campaign: Campaign) -> list[tuple[str, str, int]]:
-    """(state, label, units) for every state, in the state machine's order: 1 query."""
-    counts = dict(
-        Assessment.objects.filter(campaign=campaign)
-        .order_by()
-        .values("state")
-        .annotate(units=Count("pk"))
-        .values_list("state", "units")
-    )
-    return [(state.value, state.label, counts.get(state.value, 0)) for state in AssessmentState]
-
+BIN_WIDTH = selectors.BIN_WIDTH
 
 # The charts' geometry, in SVG user units: each SVG scales to the width of its card,
 # so at 375 px one unit is about one pixel.
@@ -410,16 +319,16 @@ def _rows(values: list[tuple[str, object, Decimal | int | None]], scale) -> Char
 @login_required
 def campaign_dashboard(request, pk):
     campaign = _campaign(request, pk)
-    averages = pillar_averages(campaign=campaign)
-    states = units_by_state(campaign=campaign)
+    averages = selectors.final_pillar_averages(campaign=campaign)
+    states = selectors.units_by_state(campaign=campaign)
     most_units = max((units for _state, _label, units in states), default=0)
     return render(
         request,
         "rankings/organizer/dashboard.html",
         _base(
             campaign,
-            overview=dti_overview(campaign=campaign),
-            histogram=_histogram(dti_distribution(campaign=campaign)),
+            overview=selectors.dti_overview(campaign=campaign),
+            histogram=_histogram(selectors.dti_distribution(campaign=campaign)),
             pillar_averages=averages,
             pillar_chart=_rows(
                 [(f"{p.code}. {p.name}", p.average, p.average) for p in averages], Decimal(100)
