@@ -26,6 +26,16 @@ DECISION = {
 }
 
 
+@pytest.fixture(autouse=True)
+def eager_celery(monkeypatch):
+    """The page's recompute runs in-process here, as in the demo, even when CI sets
+    REDIS_URL: no worker listens in these tests (the real worker has its own test)."""
+    from dti.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    monkeypatch.setitem(app.conf, "task_eager_propagates", True)
+
+
 @pytest.fixture
 def client(client, settings):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
