@@ -26,7 +26,7 @@ class RankingsConfig(AppConfig):
 
 
 def _recompute_after_round(sender, instance, target, **kwargs):
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from assessments.models import AssessmentState
 
@@ -37,8 +37,20 @@ def _recompute_after_round(sender, instance, target, **kwargs):
         AssessmentState.APPRAISED_1: [Stage.ROUND_1],
         AssessmentState.APPRAISED_2: [Stage.ROUND_1, Stage.FINAL],
     }.get(target)
-    if stages:
-        campaign_id = instance.campaign_id
-        transaction.on_commit(
-            lambda: recompute_campaign.delay(campaign_id, [str(s) for s in stages])
-        )
+    if not stages:
+        return
+    key = (instance.campaign_id, tuple(str(stage) for stage in stages))
+    # Closing a round for twenty units in one transaction queues one computation,
+    # not twenty: a callback already waiting for this commit covers them all.
+    # (Django drops waiting callbacks with a rolled-back savepoint, so this
+    # list is exactly what will run.)
+    if any(
+        getattr(func, "rankings_key", None) == key for _ids, func, *_ in connection.run_on_commit
+    ):
+        return
+
+    def recompute():
+        recompute_campaign.delay(key[0], list(key[1]))
+
+    recompute.rankings_key = key
+    transaction.on_commit(recompute)

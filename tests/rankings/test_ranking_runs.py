@@ -125,3 +125,23 @@ def test_the_maxima_are_the_sets(world):
     assert set(ScoreSummary.objects.values_list("max_points", flat=True)) == {
         world.indicator_set.max_points()
     }
+
+
+def test_closing_rounds_for_many_units_in_one_transaction_queues_one_computation(
+    world, django_capture_on_commit_callbacks, monkeypatch
+):
+    from assessments.models import AssessmentState
+    from rankings import tasks
+    from rankings.apps import _recompute_after_round
+
+    queued = []
+    monkeypatch.setattr(tasks.recompute_campaign, "delay", lambda *args: queued.append(args))
+    with django_capture_on_commit_callbacks(execute=True):
+        for assessment in world.assessments.values():
+            _recompute_after_round(None, assessment, AssessmentState.APPRAISED_2)
+        _recompute_after_round(None, world.assessments["Xã A"], AssessmentState.APPRAISED_1)
+        _recompute_after_round(None, world.assessments["Xã A"], AssessmentState.EXPLANATION)
+    assert queued == [
+        (world.campaign.pk, ["round_1", "final"]),
+        (world.campaign.pk, ["round_1"]),
+    ]
