@@ -1,12 +1,13 @@
-"""The demo campaign of ``load_demo`` (``dti.demo``): a unit in every state but Published,
-both appraisal rounds, a second run that changes nothing, and every role's pages."""
+"""The demo campaigns of ``load_demo`` (``dti.demo``): this year's with a unit in every
+state but Published, both appraisal rounds, every role's pages; last year's published, with
+its public pages; a second run that changes nothing."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -28,6 +29,7 @@ from councils.models import Appraisal, Council, CouncilRole, Explanation, Explan
 from dti import demo
 from indicators.models import IndicatorSet, SetStatus
 from indicators.services import indicator_set_activate, indicator_set_copy
+from rankings.models import Publication, PublishedResult
 
 pytestmark = pytest.mark.django_db
 
@@ -60,17 +62,24 @@ def counts() -> dict:
         "campaigns": Campaign.objects.count(),
         "sets": IndicatorSet.objects.count(),
         "users": demo.User.objects.count(),
+        "publications": Publication.objects.count(),
+        "published_results": PublishedResult.objects.count(),
     }
 
 
 @override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
 class TestDemoCampaign(TestCase):
-    """The demo is loaded once for the class; every test starts from it again."""
+    """The demo is loaded once for the class; every test starts from it again.
+
+    ``campaign`` is this year's, ``previous`` last year's (published).
+    """
 
     @classmethod
     def setUpTestData(cls):
         cls.output = run_demo()
-        cls.campaign = Campaign.objects.get(name=demo.campaign_name(timezone.localdate().year))
+        year = timezone.localdate().year
+        cls.campaign = Campaign.objects.get(name=demo.campaign_name(year))
+        cls.previous = Campaign.objects.get(name=demo.campaign_name(year - 1))
 
     def setUp(self):
         self.units = {
@@ -84,9 +93,12 @@ class TestDemoCampaign(TestCase):
         assert campaign.indicator_set.tier == "commune"
         assert campaign.indicator_set.status == SetStatus.FROZEN
         assert {name: units[name].state for name, _state in demo.PLAN} == dict(demo.PLAN)
-        assert set(Assessment.objects.values_list("state", flat=True)) == set(S) - {S.PUBLISHED}
-        # The fixture sets stay active; the campaign froze this year's copy.
-        fixture_sets = IndicatorSet.objects.exclude(pk=campaign.indicator_set_id)
+        states = campaign.assessments.values_list("state", flat=True)
+        assert set(states) == set(S) - {S.PUBLISHED}
+        # The fixture sets stay active; each campaign froze its year's copy.
+        fixture_sets = IndicatorSet.objects.exclude(
+            pk__in=[campaign.indicator_set_id, self.previous.indicator_set_id]
+        )
         assert set(fixture_sets.values_list("status", flat=True)) == {SetStatus.ACTIVE}
 
     def test_every_state_change_is_in_the_log(self):
@@ -95,10 +107,11 @@ class TestDemoCampaign(TestCase):
             assert [row.from_state for row in log[1:]] == [row.to_state for row in log[:-1]]
             assert (log[-1].to_state if log else S.OPEN) == assessment.state
             assert all(row.by_id for row in log)
-        reopened = AssessmentTransition.objects.filter(name="reopen")
+        transitions = AssessmentTransition.objects.filter(assessment__campaign=self.campaign)
+        reopened = transitions.filter(name="reopen")
         assert reopened.count() == 4
         assert not reopened.filter(reason="")
-        assert AssessmentTransition.objects.filter(name="return_for_editing").exists()
+        assert transitions.filter(name="return_for_editing").exists()
 
     def test_answers_are_scored_by_the_engine_with_their_history(self):
         answered = Response.objects.filter(
@@ -132,7 +145,9 @@ class TestDemoCampaign(TestCase):
         appraised = [a for a in self.units.values() if a.state in demo.APPRAISED]
         assert len(appraised) == 10
         assert not Response.objects.filter(assessment__in=appraised).exclude(appraisals__round=1)
-        round_one = Appraisal.objects.filter(round=1).select_related("response")
+        round_one = Appraisal.objects.filter(
+            round=1, response__assessment__campaign=self.campaign
+        ).select_related("response")
         assert round_one.count() == sum(a.responses.count() for a in appraised)
         differing = [a for a in round_one if a.score != a.response.self_score]
         assert differing and all(a.comment for a in differing)
@@ -148,7 +163,7 @@ class TestDemoCampaign(TestCase):
             EvidenceKind.CITATION,
             EvidenceKind.LINK,
         }
-        round_two = Appraisal.objects.filter(round=2)
+        round_two = Appraisal.objects.filter(round=2, response__assessment__campaign=self.campaign)
         assert round_two.exists()
         assert not round_two.exclude(response__in=disputed)
         assert all(round_two.values_list("comment", flat=True))
@@ -288,6 +303,126 @@ class TestDemoCampaign(TestCase):
     def test_the_administrator_sees_the_campaign(self):
         self.pages_of("admin", [reverse("assessments:campaign_detail", args=[self.campaign.pk])])
 
+    # --- last year's campaign, published ---------------------------------------------
+
+    def test_last_year_s_campaign_has_every_commune_published(self):
+        previous = self.previous
+        assert previous.year == self.campaign.year - 1
+        assert previous.organizing_unit_id == self.campaign.organizing_unit_id
+        # Its own copy of the fixture's commune set, frozen by the campaign.
+        indicator_set = previous.indicator_set
+        assert indicator_set.year == previous.year
+        assert indicator_set.name == self.campaign.indicator_set.name
+        assert indicator_set.status == SetStatus.FROZEN
+        assessments = previous.assessments.select_related("unit")
+        assert {a.unit.name for a in assessments} == set(self.units)
+        assert set(assessments.values_list("state", flat=True)) == {S.PUBLISHED}
+
+    def test_last_year_went_all_the_way_through_both_rounds(self):
+        previous = self.previous
+        for assessment in previous.assessments.all():
+            log = list(assessment.transitions.values_list("name", flat=True))
+            assert log[0] == "submit"
+            assert log[-5:] == [
+                "confirm",
+                "close_round_one",
+                "open_explanation",
+                "close_round_two",
+                "publish",
+            ]
+        returned = AssessmentTransition.objects.filter(
+            assessment__campaign=previous, name="return_for_editing"
+        )
+        assert returned.count() == 1
+        responses = Response.objects.filter(assessment__campaign=previous)
+        assert not responses.filter(self_score__isnull=True).exists()
+        assert not Assessment.objects.filter(campaign=previous, general_info={}).exists()
+        # Round 1 scores every indicator, with a comment wherever it found less.
+        round_one = Appraisal.objects.filter(
+            round=1, response__assessment__campaign=previous
+        ).select_related("response")
+        assert round_one.count() == responses.count()
+        lowered = [a for a in round_one if a.score != a.response.self_score]
+        assert len(lowered) >= 3 * len(self.units)
+        assert all(a.score < a.response.self_score and a.comment for a in lowered)
+        # Each appraisal has its history row, in the name of the member who made it.
+        history = Appraisal.history.filter(response__assessment__campaign=previous)
+        assert history.filter(round=1).count() == round_one.count()
+        assert not history.filter(history_user__isnull=True).exists()
+        # A few communes disputed; round 2 re-appraised every dispute, with a comment.
+        disputed = responses.filter(explanation__status=ExplanationStatus.SUBMITTED)
+        disputing = disputed.values("assessment").distinct().count()
+        assert 3 <= disputing < len(self.units)
+        round_two = Appraisal.objects.filter(round=2, response__assessment__campaign=previous)
+        assert round_two.count() == disputed.count()
+        assert all(round_two.values_list("comment", flat=True))
+        assert {a.score == a.response.self_score for a in round_two} == {True, False}
+
+    def test_last_year_s_publication_ranks_every_commune(self):
+        publication = Publication.objects.get(campaign=self.previous)
+        assert publication.version == 1
+        assert publication.decision_number.endswith("/QĐ-UBND")
+        assert publication.decision_date == date(self.previous.year, 11, 28)
+        assert publication.signer_title == "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH"
+        assert publication.signer_name
+        results = list(publication.results.all())
+        assert {r.assessment_id for r in results} == set(
+            self.previous.assessments.values_list("pk", flat=True)
+        )
+        values = [r.dti_value for r in results]
+        # Highest first; equal values share a rank and the next one is skipped.
+        for result in results:
+            assert result.dti_rank == 1 + sum(value > result.dti_value for value in values)
+            assert result.band_name
+            assert None not in (result.cqs_rank, result.kts_rank, result.xhs_rank)
+            assert (
+                len(result.indicators)
+                == Response.objects.filter(assessment_id=result.assessment_id).count()
+            )
+        assert min(r.dti_rank for r in results) == 1
+        # Spread out over the table.
+        assert max(values) - min(values) > 15
+        assert len(set(values)) > len(values) * 3 // 4
+
+    def test_last_year_s_answers_are_not_this_year_s(self):
+        def self_points(campaign):
+            return dict(
+                Response.objects.filter(assessment__campaign=campaign)
+                .values_list("assessment__unit__name")
+                .annotate(points=Sum("self_score"))
+            )
+
+        this_year, last_year = self_points(self.campaign), self_points(self.previous)
+        changed = [name for name in this_year if this_year[name] != last_year[name]]
+        assert len(changed) == len(self.units)
+
+    def test_the_public_pages_answer_without_login(self):
+        self.client.logout()
+        publication = Publication.objects.get(campaign=self.previous)
+        first = publication.results.order_by("dti_rank", "unit_name")[0]
+        pk = self.previous.pk
+        pages = []
+        for url in [
+            reverse("rankings:results_index"),
+            reverse("rankings:results_campaign", args=[pk]),
+            reverse("rankings:results_unit", args=[pk, first.assessment_id]),
+        ]:
+            response = self.client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            pages.append(response.content.decode())
+        assert self.previous.name in pages[0]
+        assert all(name in pages[1] for name in self.units)
+        assert first.unit_name in pages[2]
+        # This year's campaign is not published: it has no public page.
+        this_year = reverse("rankings:results_campaign", args=[self.campaign.pk])
+        assert self.client.get(this_year).status_code == 404
+
+    def test_the_summary_names_the_published_campaign_and_the_public_url(self):
+        assert self.previous.name in self.output
+        assert "Published demo campaign" in self.output
+        assert reverse("rankings:results_index") in self.output
+        assert reverse("rankings:results_campaign", args=[self.previous.pk]) in self.output
+
 
 def test_no_campaign_and_no_users_build_no_campaign():
     run_demo("--no-campaign")
@@ -297,26 +432,33 @@ def test_no_campaign_and_no_users_build_no_campaign():
     assert not Campaign.objects.exists()
 
 
-def test_no_demo_campaign_beside_the_district_s_own_campaign_of_this_year():
+def test_no_demo_campaign_beside_the_district_s_own_campaigns_of_those_years():
     run_demo("--no-campaign")
     year = timezone.localdate().year
     base = IndicatorSet.objects.get(tier="commune")
-    this_year = base if base.year == year else indicator_set_copy(indicator_set=base, year=year)
-    if this_year.status == SetStatus.DRAFT:
-        this_year = indicator_set_activate(indicator_set=this_year)
     now = timezone.now()
-    own = campaign_create(
-        organizer=demo.User.objects.get(username="vhtt"),
-        name="Đợt đánh giá của huyện",
-        year=year,
-        indicator_set=this_year,
-        phases={
-            PhaseKind.SELF_ASSESSMENT: {
-                "opens_at": now,
-                "closes_at": now + timedelta(days=30),
-            }
-        },
-    )
+    own = []
+    for campaign_year in (year - 1, year):
+        indicator_set = base
+        if base.year != campaign_year:
+            indicator_set = indicator_set_copy(indicator_set=base, year=campaign_year)
+        if indicator_set.status == SetStatus.DRAFT:
+            indicator_set = indicator_set_activate(indicator_set=indicator_set)
+        own.append(
+            campaign_create(
+                organizer=demo.User.objects.get(username="vhtt"),
+                name=f"Đợt đánh giá của huyện năm {campaign_year}",
+                year=campaign_year,
+                indicator_set=indicator_set,
+                phases={
+                    PhaseKind.SELF_ASSESSMENT: {
+                        "opens_at": now,
+                        "closes_at": now + timedelta(days=30),
+                    }
+                },
+            )
+        )
     output = run_demo()
-    assert list(Campaign.objects.all()) == [own]
+    assert set(Campaign.objects.all()) == set(own)
     assert "the demo campaign was not created" in output
+    assert "the published demo campaign was not created" in output

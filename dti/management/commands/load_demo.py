@@ -1,12 +1,12 @@
-"""``manage.py load_demo``: the indicator sets, the Trà Bồng district, demo accounts
-and a campaign of this year half-way through (``dti.demo``).
+"""``manage.py load_demo``: the indicator sets, the Trà Bồng district, demo accounts,
+last year's campaign published and this year's half-way through (``dti.demo``).
 
 Idempotent: every object is looked up before it is created, an indicator set
 already present is left as it is, an existing account keeps its password and
-roles, and the demo campaign (found by its name, year and district) is built
+roles, and each demo campaign (found by its name, year and district) is built
 once and then left unchanged: a second run skips it with a message.
-``--no-users`` skips the accounts and the campaign (for a production
-database), ``--no-campaign`` only the campaign.
+``--no-users`` skips the accounts and the campaigns (for a production
+database), ``--no-campaign`` only the campaigns.
 
 Sources of the demo data are listed in ``fixtures/README.md``.
 """
@@ -20,6 +20,8 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.urls import reverse
+from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -42,6 +44,7 @@ from indicators.fixtures_loader import (
     read_fixture,
 )
 from indicators.models import SetStatus, Tier
+from indicators.templatetags.indicators_tags import percent
 
 DEFAULT_DEMO_PASSWORD = "demo-dti-2024"
 
@@ -144,8 +147,8 @@ def table(header, rows) -> list[str]:
 class Command(BaseCommand):
     help = gettext_lazy(
         "Load the demo: the indicator sets of fixtures/, the Trà Bồng district with its "
-        "communes and agencies, demo accounts, and this year's commune campaign half-way "
-        "through. Running it again changes nothing."
+        "communes and agencies, demo accounts, last year's commune campaign published and "
+        "this year's half-way through. Running it again changes nothing."
     )
 
     def add_arguments(self, parser):
@@ -161,7 +164,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        failure = result = None
+        failure, results = None, []
         with transaction.atomic():
             sets = self.load_sets()
             units = self.load_units()
@@ -172,7 +175,7 @@ class Command(BaseCommand):
                     # A savepoint: a campaign that cannot be built leaves nothing behind,
                     # and the rest of the demo is still loaded.
                     with transaction.atomic():
-                        result = demo.load_campaign(
+                        results = demo.load_campaigns(
                             district=units[DISTRICT],
                             units=units,
                             base_set=next(s for s in sets if s.tier == Tier.COMMUNE),
@@ -190,8 +193,12 @@ class Command(BaseCommand):
             self.print_accounts(accounts)
             if options["no_campaign"]:
                 self.stdout.write(_("The demo campaign was skipped (--no-campaign)."))
-            elif result is not None:
-                self.print_campaign(result)
+            else:
+                for result in results:
+                    if result.story.publication is not None:
+                        self.print_published(result)
+                    else:
+                        self.print_campaign(result)
         if failure is not None:
             reason = "; ".join(getattr(failure, "messages", None) or [str(failure)])
             raise CommandError(
@@ -315,12 +322,11 @@ class Command(BaseCommand):
             )
         )
 
-    # --- the demo campaign ------------------------------------------------------
+    # --- the demo campaigns -----------------------------------------------------
 
-    def print_campaign(self, result: demo.Result):
-        write = self.stdout.write
+    def print_set_copied(self, result: demo.Result):
         if result.set_copied_from is not None:
-            write(
+            self.stdout.write(
                 _(
                     "Indicator set “%(name)s” (%(year)s): copied from the %(from_year)s set for "
                     "the demo campaign, activated."
@@ -331,6 +337,82 @@ class Command(BaseCommand):
                     "from_year": result.set_copied_from.year,
                 }
             )
+
+    def print_created_or_present(self, result: demo.Result):
+        write, campaign = self.stdout.write, result.campaign
+        values = {
+            "name": campaign.name,
+            "year": campaign.year,
+            "unit": campaign.organizing_unit.name,
+        }
+        if result.created:
+            write(_("“%(name)s” (%(year)s), organized by %(unit)s: created.") % values)
+            if result.staff_created is not None:
+                write(
+                    _("Accounts of the communes' officers and leaders: %(count)s created.")
+                    % {"count": result.staff_created}
+                )
+        else:
+            write(
+                _(
+                    "“%(name)s” (%(year)s): already present, unchanged. To build it again, "
+                    "start from an empty database."
+                )
+                % values
+            )
+
+    def print_published(self, result: demo.Result):
+        """Last year's campaign: its publication, the top of its DTI ranking, the public URLs."""
+        write = self.stdout.write
+        self.print_set_copied(result)
+        write("")
+        write(self.style.MIGRATE_HEADING(_("Published demo campaign")))
+        if result.skipped_because_set_is_used is not None:
+            used = result.skipped_because_set_is_used
+            write(
+                _(
+                    "%(unit)s already has a campaign with the %(year)s commune set "
+                    "(“%(name)s”): the published demo campaign was not created."
+                )
+                % {"unit": used.organizing_unit.name, "year": used.year, "name": used.name}
+            )
+            return
+        self.print_created_or_present(result)
+        campaign, publication = result.campaign, result.publication
+        if publication is None:
+            write(_("Its results have not been published."))
+            return
+        results = list(publication.results.order_by("dti_rank", "unit_name"))
+        write(
+            _(
+                "Published by decision %(number)s of %(date)s (version %(version)s): "
+                "%(count)s units in the four rankings."
+            )
+            % {
+                "number": publication.decision_number,
+                "date": date_format(publication.decision_date, "d/m/Y"),
+                "version": publication.version,
+                "count": len(results),
+            }
+        )
+        places = campaign.indicator_set.decimal_places
+        top = [
+            f"{row.dti_rank}. {row.unit_name} ({percent(row.dti_value, places)})"
+            for row in results[:3]
+        ]
+        if top:
+            write(_("DTI ranking: %(top)s …") % {"top": "; ".join(top)})
+        write(
+            _("Public results, no login needed: %(index)s (this campaign: %(campaign)s)")
+            % {
+                "index": reverse("rankings:results_index"),
+                "campaign": reverse("rankings:results_campaign", args=[campaign.pk]),
+            }
+        )
+
+    def print_campaign(self, result: demo.Result):
+        write = self.stdout.write
+        self.print_set_copied(result)
         write("")
         write(self.style.MIGRATE_HEADING(_("Demo campaign")))
         if result.skipped_because_set_is_used is not None:
@@ -343,26 +425,8 @@ class Command(BaseCommand):
                 % {"unit": used.organizing_unit.name, "name": used.name}
             )
             return
+        self.print_created_or_present(result)
         campaign = result.campaign
-        values = {
-            "name": campaign.name,
-            "year": campaign.year,
-            "unit": campaign.organizing_unit.name,
-        }
-        if result.created:
-            write(_("“%(name)s” (%(year)s), organized by %(unit)s: created.") % values)
-            write(
-                _("Accounts of the communes' officers and leaders: %(count)s created.")
-                % {"count": result.staff_created}
-            )
-        else:
-            write(
-                _(
-                    "“%(name)s” (%(year)s): already present, unchanged. To build it again, "
-                    "start from an empty database."
-                )
-                % values
-            )
         write("")
         write(_("Calendar:"))
         for phase in campaign.phases.order_by("closes_at"):
