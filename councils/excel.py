@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 
+from dti.spreadsheets import append_row
 from indicators.excel import _not_a_workbook, _not_openable
 from indicators.models import natural_key
 
@@ -36,7 +37,7 @@ def export_assignments(*, council: Council) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET
-    sheet.append(HEADERS)
+    append_row(sheet, HEADERS)
     assignments = (
         Assignment.objects.filter(member__council=council)
         .select_related("indicator", "member__user__agency")
@@ -50,12 +51,13 @@ def export_assignments(*, council: Council) -> bytes:
         rows = by_indicator.get(indicator.pk) or [None]
         for assignment in rows:
             if assignment is None:
-                sheet.append([indicator.code, indicator.name, "", "", "", ""])
+                append_row(sheet, [indicator.code, indicator.name, "", "", "", ""])
                 continue
             user = assignment.member.user
             units = "; ".join(sorted(unit.name for unit in assignment.units.all()))
-            sheet.append(
-                [indicator.code, indicator.name, user.username, str(user), user.agency.name, units]
+            append_row(
+                sheet,
+                [indicator.code, indicator.name, user.username, str(user), user.agency.name, units],
             )
     output = io.BytesIO()
     workbook.save(output)

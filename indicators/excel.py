@@ -36,10 +36,11 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+
+from dti.spreadsheets import append_row
 
 from . import scoring
 from .models import (
@@ -70,8 +71,6 @@ GENERAL_INFO_SHEET = "Thông tin chung"
 BAND_SHEET = "Xếp loại"
 
 YES, NO = "Có", "Không"
-# Text starting with these is a formula to Excel, LibreOffice or a later CSV export.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # Spreadsheet names of coded values; import also accepts the codes themselves.
 TIER_NAMES = {
@@ -330,16 +329,7 @@ def export_indicator_set(indicator_set: IndicatorSet) -> bytes:
 
 
 def _append(sheet, values: list) -> None:
-    """Append a row whose text Excel shows as typed and never runs as a formula."""
-    # Control characters cannot be stored in xlsx at all; drop them rather than fail.
-    sheet.append(
-        [(ILLEGAL_CHARACTERS_RE.sub("", v) or None) if isinstance(v, str) else v for v in values]
-    )
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_STARTS):
-            # A text cell with quotePrefix stays text even when someone edits it in Excel.
-            cell.data_type = "s"
-            cell.quotePrefix = True
+    append_row(sheet, values)
 
 
 def _yes_no(flag: bool) -> str:

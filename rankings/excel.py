@@ -22,9 +22,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+
+from dti.spreadsheets import clean_text, keep_as_text
 
 from . import selectors
 from .documents import SHORT_TITLES, authority_of
@@ -34,8 +35,6 @@ MATRIX_SHEET = "Ma trận"
 INFO_SHEET = "Thông tin"
 STAGES = [("self", "Tự chấm"), ("round_1", "Vòng 1"), ("round_2", "Vòng 2"), ("final", "Cuối cùng")]
 
-# Text starting with these is a formula to Excel, LibreOffice or a later CSV export.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -53,14 +52,8 @@ def put(sheet, row: int, column: int, value, *, number_format: str | None = None
     """Write one cell: a number as a number, text as text that is never a formula."""
     cell = sheet.cell(row=row, column=column)
     if isinstance(value, str):
-        # Control characters cannot be stored in xlsx at all; drop them rather than fail.
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        cell.value = value
-        if value.startswith(FORMULA_STARTS):
-            # openpyxl took it for a formula: make it a string, quote-prefixed so that it
-            # stays text even when someone edits the cell in Excel.
-            cell.data_type = "s"
-            cell.quotePrefix = True
+        cell.value = clean_text(value)
+        keep_as_text(cell)
     else:
         cell.value = value
         if number_format and isinstance(value, int | float | Decimal):

@@ -106,3 +106,19 @@ def test_a_file_that_is_not_a_workbook_is_an_error(world):
     preview = excel.import_preview(council=world.council, fileobj=io.BytesIO(b"not a workbook"))
     assert len(preview.errors) == 1
     assert preview.planned == []
+
+
+def test_a_name_that_looks_like_a_formula_is_exported_as_text(world):
+    world.people.police.__class__.objects.filter(pk=world.people.police.pk).update(
+        full_name='=HYPERLINK("http://ke-gian.example","Bấm vào")'
+    )
+    services.assignment_set(
+        council=world.council,
+        user=world.people.organizer,
+        member=world.members.police,
+        indicators=[world.indicators["2.1"]],
+    )
+    sheet = load_workbook(io.BytesIO(excel.export_assignments(council=world.council)))[excel.SHEET]
+    (cell,) = [c for c in sheet["D"] if c.value and str(c.value).startswith("=")]
+    assert cell.value == '=HYPERLINK("http://ke-gian.example","Bấm vào")'
+    assert (cell.data_type, cell.quotePrefix) == ("s", True)

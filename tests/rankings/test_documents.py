@@ -15,6 +15,7 @@ from openpyxl import Workbook, load_workbook
 from pypdf import PdfReader
 
 from assessments.models import AdministrativeUnit, AssessmentState
+from dti.spreadsheets import FORMULA_STARTS
 from rankings import documents, excel, services
 from tests.factories import force_state
 
@@ -380,7 +381,7 @@ def test_no_text_cell_of_the_workbook_is_a_formula(client, world):
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
-                if isinstance(cell.value, str) and cell.value.startswith(excel.FORMULA_STARTS):
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
                     assert cell.data_type == "s"
                     assert cell.quotePrefix, (sheet.title, cell.coordinate)
                     seen.append(cell.value)
