@@ -447,6 +447,7 @@ def unit_assessments(*, unit_id: int | None) -> list[UnitAssessment]:
             "total",
             "missing_evidence",
             "closes_at",
+            "extended_until",
         )
     )
     return [
@@ -459,7 +460,11 @@ def unit_assessments(*, unit_id: int | None) -> list[UnitAssessment]:
             answered=row["answered"],
             total=row["total"],
             missing_evidence=row["missing_evidence"],
-            closes_at=row["closes_at"],
+            # An administrator's extension moves this unit's deadline, not the campaign's.
+            closes_at=max(
+                (t for t in (row["closes_at"], row["extended_until"]) if t is not None),
+                default=None,
+            ),
         )
         for row in rows
     ]

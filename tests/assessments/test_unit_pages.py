@@ -532,3 +532,18 @@ def test_general_info_saves_and_rescores_the_ratio(client, world, make_indicator
 
     client.force_login(world.people.other_officer)
     assert client.post(url("general_info_save", assessment.pk), {"so_cbcc": "1"}).status_code == 404
+
+
+def test_an_extension_shows_the_units_own_deadline_on_its_page_and_at_home(client, world):
+    from datetime import timedelta
+
+    from django.utils import timezone as tz
+
+    until = tz.now() + timedelta(days=30)
+    type(world.assessment).objects.filter(pk=world.assessment.pk).update(extended_until=until)
+    client.force_login(world.people.officer)
+    local = tz.localtime(until).strftime("%d/%m/%Y %H:%M")
+    page = client.get(url("assessment_detail", world.assessment.pk)).content.decode()
+    assert f"Extended for this unit until {local}." in page
+    home = client.get(reverse("home")).content.decode()
+    assert f"closes {local}" in home
