@@ -21,8 +21,9 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    Window,
 )
-from django.db.models.functions import Least
+from django.db.models.functions import Least, Rank
 from django.utils.translation import gettext
 
 from assessments.models import Assessment, AssessmentState, AssessmentTransition, Campaign
@@ -42,6 +43,28 @@ from .models import (
 )
 from .sql import scaled
 
+# A stage's results are shown for the units that have reached it: a unit not yet
+# appraised has no round-1 or final score, and listing it at 0 % would mislead.
+# Every unit is computed at every stage; the tables rank the units shown among
+# themselves (RANK() over what is shown), so the places read 1, 2, 2, 4 … without gaps
+# left by the units still behind.
+STAGE_REACHED = {
+    Stage.ROUND_1: (
+        AssessmentState.APPRAISED_1,
+        AssessmentState.EXPLANATION,
+        AssessmentState.APPRAISED_2,
+        AssessmentState.PUBLISHED,
+    ),
+    Stage.FINAL: (AssessmentState.APPRAISED_2, AssessmentState.PUBLISHED),
+}
+
+
+def reached(queryset, stage: str):
+    """``queryset`` (of rows with an ``assessment``) kept to the units that reached ``stage``."""
+    states = STAGE_REACHED.get(stage)
+    return queryset if states is None else queryset.filter(assessment__state__in=states)
+
+
 # --- rankings ---------------------------------------------------------------------
 
 
@@ -52,16 +75,25 @@ def _entries(*, campaign: Campaign, stage: str):
         assessment_id=OuterRef("assessment_id"),
     ).values("band__name")[:1]
     return (
-        Ranking.objects.filter(campaign=campaign, stage=stage)
+        reached(Ranking.objects.filter(campaign=campaign, stage=stage), stage)
         .select_related("assessment__unit")
-        .annotate(band_name=Subquery(band_name))
-        .order_by("rank", "assessment__unit__name", "pk")
+        .annotate(
+            band_name=Subquery(band_name),
+            place=Window(Rank(), partition_by=[F("kind")], order_by=F("value").desc()),
+        )
+        .order_by("kind", "place", "assessment__unit__name", "pk")
     )
+
+
+def _placed(entries) -> list[Ranking]:
+    for entry in entries:
+        entry.rank = entry.place  # the place among the units shown (the same once all are)
+    return entries
 
 
 def ranking_table(*, campaign: Campaign, stage: str, kind: str) -> list[Ranking]:
     """One ranking: its entries by rank, then unit name, each with ``band_name``: 1 query."""
-    return list(_entries(campaign=campaign, stage=stage).filter(kind=kind))
+    return _placed(list(_entries(campaign=campaign, stage=stage).filter(kind=kind)))
 
 
 def rankings_by_kind(*, campaign: Campaign, stage: str) -> dict[str, list[Ranking]]:
@@ -70,7 +102,7 @@ def rankings_by_kind(*, campaign: Campaign, stage: str) -> dict[str, list[Rankin
     A kind the set cannot rank (no sub-index of that code) is left out.
     """
     found = defaultdict(list)
-    for entry in _entries(campaign=campaign, stage=stage):
+    for entry in _placed(list(_entries(campaign=campaign, stage=stage))):
         found[entry.kind].append(entry)
     return {kind: found[kind] for kind in RankingKind.values if found[kind]}
 
@@ -365,7 +397,8 @@ def dti_distribution(*, campaign: Campaign, stage: str = Stage.FINAL) -> list[in
         output_field=BigIntegerField(),
     )
     rows = (
-        ScoreSummary.objects.filter(campaign=campaign, stage=stage, value__isnull=False)
+        reached(ScoreSummary.objects.filter(campaign=campaign, stage=stage), stage)
+        .filter(value__isnull=False)
         .annotate(bin=Least(bin_of, Value(BINS - 1)))
         .order_by()
         .values("bin")
@@ -380,8 +413,10 @@ def dti_distribution(*, campaign: Campaign, stage: str = Stage.FINAL) -> list[in
 
 def dti_overview(*, campaign: Campaign, stage: str = Stage.FINAL) -> dict:
     """Units with a value, the average (2 places, half up), lowest and highest: 1 query."""
-    found = ScoreSummary.objects.filter(
-        campaign=campaign, stage=stage, value__isnull=False
+    found = (
+        reached(ScoreSummary.objects.filter(campaign=campaign, stage=stage), stage).filter(
+            value__isnull=False
+        )
     ).aggregate(
         units=Count("pk"),
         total=Sum(scaled(F("value"), VALUE_PLACES)),
@@ -402,7 +437,8 @@ class PillarAverage:
 def final_pillar_averages(*, campaign: Campaign, stage: str = Stage.FINAL) -> list[PillarAverage]:
     """Each pillar's average value over the units at ``stage``, in the set's order: 1 query."""
     rows = (
-        PillarScore.objects.filter(campaign=campaign, stage=stage, value__isnull=False)
+        reached(PillarScore.objects.filter(campaign=campaign, stage=stage), stage)
+        .filter(value__isnull=False)
         .order_by()
         .values("pillar_id", "pillar__code", "pillar__name", "pillar__order")
         .annotate(units=Count("pk"), total=Sum(scaled(F("value"), VALUE_PLACES)))

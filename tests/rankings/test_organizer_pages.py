@@ -146,6 +146,7 @@ def table_rows(html: str, kind: str) -> list[tuple[str, str, str]]:
 
 
 def test_the_provisional_tables_show_the_hand_computed_final_ranks(client, world):
+    appraised(world)
     services.campaign_recompute(campaign=world.campaign)
     client.force_login(organizer(world))
     page = client.get(urls(world)["rankings"])
@@ -198,6 +199,7 @@ def test_the_provisional_tables_show_the_hand_computed_final_ranks(client, world
 
 
 def test_the_stage_is_chosen_and_an_unknown_one_is_the_final_stage(client, world):
+    appraised(world)
     services.campaign_recompute(campaign=world.campaign)
     client.force_login(organizer(world))
     url = urls(world)["rankings"]
@@ -236,6 +238,7 @@ def test_before_any_computation_and_once_out_of_date_the_page_says_so(client, wo
 
 
 def test_recompute_creates_a_succeeded_run_and_lists_it(client, world):
+    appraised(world)
     client.force_login(organizer(world))
     u = urls(world)
     response = client.post(u["recompute"])
@@ -369,13 +372,14 @@ def test_the_scorecard_before_any_computation(client, world):
 
 def test_the_dashboard_draws_the_distribution_the_pillars_and_the_progress(client, world):
     services.campaign_recompute(campaign=world.campaign)
-    force_state(world.assessments["Xã A"], S.APPRAISED_2)
+    appraised(world)
+    # B is still in its explanation: not in the final figures (its 0 % would mislead).
     force_state(world.assessments["Xã B"], S.EXPLANATION)
     client.force_login(organizer(world))
     page = client.get(urls(world)["dashboard"])
     assert page.status_code == 200
     html = page.content.decode()
-    # final DTI: 100, 95, 87.5, 80, 75, 75 → bins 70–80: 2, 80–90: 2, ≥ 90: 2
+    # final DTI without B: 100, 87.5, 80, 75, 75 → bins 70–80: 2, 80–90: 2, ≥ 90: 1
     bins = {bar.label: bar.value for bar in page.context["histogram"].bars}
     assert bins == {
         "0–10": 0,
@@ -387,25 +391,25 @@ def test_the_dashboard_draws_the_distribution_the_pillars_and_the_progress(clien
         "60–70": 0,
         "70–80": 2,
         "80–90": 2,
-        "≥ 90": 2,
+        "≥ 90": 1,
     }
-    # final pillar points (×2 = %): P1 50 40 45 50 25 30 → 80 %; P7 50 50 40 40 42.5 50
-    # → 90.83 %; P8 50 50 50 35 42.5 50 → 92.50 %; P9 50 50 40 35 35 20 → 76.67 %
+    # final pillar points of A, C, D, E, F (×2 = %): P1 50 45 50 25 30 → 80 %;
+    # P7 50 40 40 42.5 50 → 89 %; P8 50 50 35 42.5 50 → 91 %; P9 50 40 35 35 20 → 72 %
     averages = {p.code: p.average for p in page.context["pillar_averages"]}
-    assert averages == {"1": D("80.00"), "7": D("90.83"), "8": D("92.50"), "9": D("76.67")}
+    assert averages == {"1": D("80.00"), "7": D("89.00"), "8": D("91.00"), "9": D("72.00")}
     overview = page.context["overview"]
-    # (100 + 95 + 87.5 + 80 + 75 + 75) ÷ 6 = 85.4166… → 85.42
-    assert (overview["units"], overview["average"]) == (6, D("85.42"))
+    # (100 + 87.5 + 80 + 75 + 75) ÷ 5 = 83.5
+    assert (overview["units"], overview["average"]) == (5, D("83.50"))
     states = {state: units for state, _label, units in page.context["states"]}
-    assert states[S.OPEN] == 4
-    assert (states[S.APPRAISED_2], states[S.EXPLANATION], states[S.PUBLISHED]) == (1, 1, 0)
+    assert states[S.OPEN] == 0
+    assert (states[S.APPRAISED_2], states[S.EXPLANATION], states[S.PUBLISHED]) == (5, 1, 0)
     # inline SVG, each with a text alternative and a table
     assert html.count("<svg") == 3
     assert html.count('role="img"') == 3
     assert html.count("<desc") == 3
     for testid in ("distribution-table", "pillars-table", "states-table"):
         assert f'data-testid="{testid}"' in html
-    assert "70–80: 2; 80–90: 2; ≥ 90: 2." in html
+    assert "70–80: 2; 80–90: 2; ≥ 90: 1." in html
     assert "<script" not in html.split("</header>", 1)[1]
 
 
@@ -552,6 +556,8 @@ def test_an_administrator_sees_the_publish_page_but_cannot_publish(client, world
 def sized(communes: int):
     campaign = campaign_of(trimmed_commune_set(name=f"Bộ {communes} xã"), communes=communes)
     score_everything(campaign, self_scores={}, round_1={}, round_2={"Xã A": {"1.1": "10"}})
+    for assessment in Assessment.objects.filter(campaign=campaign):
+        force_state(assessment, S.APPRAISED_2)
     services.campaign_recompute(campaign=campaign)
     return campaign
 

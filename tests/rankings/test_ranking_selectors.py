@@ -29,6 +29,7 @@ def computed(world):
 
 
 def test_a_ranking_table_is_by_rank_then_unit_name(computed, django_assert_num_queries):
+    Assessment.objects.filter(campaign=computed.campaign).update(state=AssessmentState.APPRAISED_2)
     with django_assert_num_queries(1):
         table = selectors.ranking_table(campaign=computed.campaign, stage=Stage.FINAL, kind="dti")
         rows = [(e.rank, e.assessment.unit.name, e.value, e.band_name) for e in table]
@@ -191,3 +192,16 @@ def test_the_organizer_publishes_once_the_rankings_are_up_to_date(world):
     assert set(
         Assessment.objects.filter(campaign=world.campaign).values_list("state", flat=True)
     ) == {AssessmentState.PUBLISHED}
+
+
+def test_the_final_table_leaves_out_units_not_appraised_in_round_two(computed):
+    Assessment.objects.filter(
+        campaign=computed.campaign, unit__name__in=["Xã A", "Xã C", "Xã E"]
+    ).update(state=AssessmentState.APPRAISED_2)
+    table = selectors.ranking_table(campaign=computed.campaign, stage=Stage.FINAL, kind="dti")
+    # Ranked among the units shown: B (95) and D (80), still behind, leave no gap.
+    assert [(e.rank, e.assessment.unit.name) for e in table] == [
+        (1, "Xã A"),
+        (2, "Xã C"),
+        (3, "Xã E"),
+    ]
