@@ -698,3 +698,21 @@ def confirmed_at(*, assessment: Assessment):
         .values_list("at", flat=True)
         .first()
     )
+
+
+def returned_by_leader(*, assessment: Assessment) -> AssessmentTransition | None:
+    """The leader's return, when it is the latest thing that happened to an Open
+    self-assessment: the officer is shown who returned it, when and why. 1 query."""
+    from .models import TransitionName
+
+    if assessment.state != AssessmentState.OPEN:
+        return None
+    latest = (
+        AssessmentTransition.objects.filter(assessment=assessment)
+        .select_related("by")
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if latest is None or latest.name != TransitionName.RETURN_FOR_EDITING:
+        return None
+    return latest

@@ -102,6 +102,7 @@ def _page_context(request, assessment: Assessment, **extra) -> dict:
         "read_only_reasons": reasons,
         "can_edit": not reasons,
         "confirmed_at": confirmed,
+        "returned": selectors.returned_by_leader(assessment=assessment),
         **extra,
     }
 

@@ -420,6 +420,17 @@ def test_leader_returns_with_a_reason(client, world):
     assert fresh(world.assessment).state == AssessmentState.OPEN
     assert world.assessment.transitions.get().reason == "Bổ sung biên bản"
 
+    # The officer is told, on the page they work on, who returned it and why.
+    client.force_login(world.people.officer)
+    page = client.get(url("assessment_detail", world.assessment.pk)).content.decode()
+    assert 'data-testid="returned-banner"' in page
+    assert f"{world.people.leader} returned the self-assessment for editing at" in page
+    assert "Reason: Bổ sung biên bản" in page
+    # Once submitted again, the old return is history, not news.
+    force_state(world.assessment, AssessmentState.SELF_ASSESSED)
+    page = client.get(url("assessment_detail", world.assessment.pk)).content.decode()
+    assert 'data-testid="returned-banner"' not in page
+
 
 def test_the_officer_cannot_confirm(client, world):
     complete(world.assessment, world.people.officer)
