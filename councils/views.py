@@ -377,12 +377,34 @@ class _Line:
         return getattr(self.__dict__["row"], name)
 
 
-def _decorate(rows, indicators, evidence, explanations) -> list[_Line]:
+def round_windows_closed(campaign) -> dict[int, str]:
+    """Why a round cannot be recorded now, by round (absent: its window is open).
+
+    The services refuse the same; the page asks first so that it offers no form
+    that can only be refused.
+    """
+    closed = {}
+    problem = windows.window_problem(campaign, PhaseKind.ROUND_1)
+    if problem:
+        closed[Round.ONE] = problem
+    if not windows.has_closed(campaign, PhaseKind.EXPLANATION):
+        closed[Round.TWO] = _("Round-2 appraisal starts once the explanation window has closed.")
+    else:
+        problem = windows.window_problem(campaign, PhaseKind.ROUND_2)
+        if problem:
+            closed[Round.TWO] = problem
+    return closed
+
+
+def _decorate(rows, indicators, evidence, explanations, closed=None) -> list[_Line]:
     """What each row shows beside the selector's values: inputs in words, evidence, forms."""
     lines = []
+    closed = closed or {}
     for row in rows:
         indicator = indicators[row.indicator_id]
         row_round = _editable_round(row)
+        if row_round in closed:
+            row_round = None  # its window is not open: no form to be refused
         current = row.round_2 if row_round == Round.TWO else row.round_1
         inputs_form = None
         if indicator.method != "manual":
@@ -448,11 +470,13 @@ def workbench(request, campaign_pk):
     # Round 2 first: the indicators the unit disputed and that wait for their second look.
     rows.sort(key=lambda r: not (r.state == AssessmentState.EXPLANATION and r.disputed))
     ids = [row.response_id for row in rows]
+    closed = round_windows_closed(council.campaign)
     rows = _decorate(
         rows,
         _indicators_by_id(council),
         selectors.evidence_by_response(ids),
         selectors.explanations_by_response(ids),
+        closed,
     )
     overall, per_unit = selectors.workbench_progress(all_rows)
     return render(
@@ -474,6 +498,7 @@ def workbench(request, campaign_pk):
             "overall": overall,
             "per_unit": per_unit,
             "can_close": permissions.can_assign(request.user, council),
+            "closed_rounds": sorted(closed.items()),
         },
     )
 

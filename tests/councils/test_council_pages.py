@@ -323,7 +323,7 @@ def _queries(client, user, url) -> tuple[int, object]:
     return len(queries), page
 
 
-WORKBENCH_QUERIES = 16  # session, user, campaign, council, member, rows ×2, evidence, …
+WORKBENCH_QUERIES = 18  # session, user, campaign, council, member, rows ×2, evidence, windows ×2, …
 MATRIX_QUERIES = 24  # session, user, campaign, council, matrix 5, coverage 6, bulk form 8, …
 
 
@@ -477,3 +477,17 @@ def test_the_member_list_links_to_the_workbench(client, assigned):
     page = client.get(reverse("councils:my_councils"))
     assert [m.council_id for m in page.context["memberships"]] == [assigned.council.pk]
     assert reverse("councils:workbench", args=[assigned.campaign.pk]) in page.content.decode()
+
+
+def test_the_workbench_offers_no_form_once_the_rounds_window_has_closed(client, assigned):
+    from assessments.models import PhaseKind
+    from tests.factories import set_window
+
+    in_round_one(assigned)
+    url = reverse("councils:workbench", args=[assigned.campaign.pk])
+    as_user(client, assigned.people.police)
+    assert client.get(url).content.decode().count('data-testid="record"') == 4
+    set_window(assigned.campaign, PhaseKind.ROUND_1, "closed")
+    page = client.get(url).content.decode()
+    assert page.count('data-testid="record"') == 0
+    assert 'data-testid="closed-rounds"' in page
