@@ -430,6 +430,7 @@ def test_the_publish_form_shows_what_is_not_ready_yet(client, world):
     page = client.get(urls(world)["publish"])
     assert page.status_code == 200
     html = page.content.decode()
+    assert re.search(r'data-testid="publish-button" disabled', html)
     assert [a.unit.name for a in page.context["behind"]] == [
         "Xã A",
         "Xã B",
