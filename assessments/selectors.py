@@ -179,8 +179,8 @@ NOT_CONFIRMED = (AssessmentState.OPEN, AssessmentState.SELF_ASSESSED)
 def campaign_progress(*, campaign: Campaign, now: datetime | None = None) -> CampaignProgress:
     """Units per state and each unit's answered / total, missing evidence, lateness: 3 queries.
 
-    A unit is late when the self-assessment deadline (closing time, grace not
-    counted) has passed and its leader has not confirmed.
+    A unit is late when its self-assessment deadline (the closing time, grace not
+    counted, or its extension) has passed and its leader has not confirmed.
     """
     now = now or timezone.now()
     deadline = (
@@ -203,9 +203,16 @@ def campaign_progress(*, campaign: Campaign, now: datetime | None = None) -> Cam
             missing_evidence=Coalesce(Subquery(missing_evidence, output_field=IntegerField()), 0),
         )
         .order_by("unit__name")
-        .values("pk", "unit_id", "unit__name", "state", "answered", "missing_evidence")
+        .values(
+            "pk", "unit_id", "unit__name", "state", "answered", "missing_evidence", "extended_until"
+        )
     )
-    past_deadline = deadline is not None and now >= deadline
+
+    def late(row) -> bool:
+        # An administrator's extension moves this unit's own deadline.
+        own = max((t for t in (deadline, row["extended_until"]) if t is not None), default=None)
+        return own is not None and now >= own and row["state"] in NOT_CONFIRMED
+
     units = [
         UnitProgress(
             assessment_id=row["pk"],
@@ -215,7 +222,7 @@ def campaign_progress(*, campaign: Campaign, now: datetime | None = None) -> Cam
             answered=row["answered"],
             total=total,
             missing_evidence=row["missing_evidence"],
-            late=past_deadline and row["state"] in NOT_CONFIRMED,
+            late=late(row),
         )
         for row in rows
     ]

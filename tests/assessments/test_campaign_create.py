@@ -239,6 +239,15 @@ def test_progress_counts_states_answers_missing_evidence_and_lateness(world):
     assert [u.unit_name for u in progress.late_units] == ["Xã B"]
     assert not any(u.late for u in selectors.campaign_progress(campaign=world.campaign).units)
 
+    # An extension for Xã B moves its own deadline: not late until it passes.
+    type(world.other_assessment).objects.filter(pk=world.other_assessment.pk).update(
+        extended_until=later + timedelta(days=2)
+    )
+    assert selectors.campaign_progress(campaign=world.campaign, now=later).late_units == []
+    beyond = later + timedelta(days=3)
+    late = selectors.campaign_progress(campaign=world.campaign, now=beyond).late_units
+    assert [u.unit_name for u in late] == ["Xã B"]
+
 
 def test_progress_takes_the_same_number_of_queries_for_2_and_20_units(db):
     def queries_for(communes):
