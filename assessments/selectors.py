@@ -638,7 +638,7 @@ class SelfScoreSummary:
 
 
 def self_score_summary(*, assessment: Assessment) -> SelfScoreSummary:
-    """The unit's own scores: per pillar and in all (bonus apart), with ``scoring.percentage``.
+    """The unit's own scores: per pillar (bonus apart) and the DTI value (``scoring.dti_value``).
 
     Pillar maxima are the set's (bonus indicators and pillars not scored add
     nothing); 2 queries.
@@ -686,11 +686,20 @@ def self_score_summary(*, assessment: Assessment) -> SelfScoreSummary:
     )["total"]
     total = sum((row.achieved for row in rows), Decimal(0))
     maximum = sum((row.maximum for row in rows), Decimal(0))
+    indicator_set = assessment.campaign.indicator_set
     return SelfScoreSummary(
         pillars=rows,
         achieved=total,
         maximum=maximum,
-        percent=scoring.percentage(total, maximum),
+        # The DTI value the rankings will compute from these self scores: the
+        # bonus counts as the set's rule says.
+        percent=scoring.dti_value(
+            achieved=total,
+            bonus=bonus,
+            maximum=maximum,
+            bonus_rule=indicator_set.bonus_rule,
+            places=min(indicator_set.decimal_places, 4),
+        ),
         bonus=bonus,
     )
 

@@ -292,3 +292,24 @@ def percentage(achieved: Decimal, maximum: Decimal, places: int = 2) -> Decimal 
         return None
     exponent = Decimal(1).scaleb(-places)
     return (achieved * 100 / maximum).quantize(exponent, rounding=ROUND_HALF_UP)
+
+
+def dti_value(
+    *, achieved: Decimal, bonus: Decimal, maximum: Decimal, bonus_rule: str, places: int = 2
+) -> Decimal | None:
+    """The DTI value of a unit: its points with the bonus as the set's rule says, ÷ maximum.
+
+    The rules (``indicators.models.BonusRule``): "add_capped" adds the bonus and
+    caps the value at 100 %; "add_uncapped" adds it; "separate" leaves it out.
+    The rankings compute the same in SQL (``rankings.services._with_bonus``); a
+    test holds the two together.
+    """
+    if bonus_rule == "add_capped":
+        points = min(achieved + bonus, maximum)
+    elif bonus_rule == "add_uncapped":
+        points = achieved + bonus
+    elif bonus_rule == "separate":
+        points = achieved
+    else:
+        raise ValueError(f"Unknown bonus rule {bonus_rule!r}")
+    return percentage(points, maximum, places)

@@ -390,7 +390,8 @@ def test_leader_confirms_then_the_page_is_read_only_and_refuses_saves(client, wo
     review = client.get(url("assessment_review", world.assessment.pk)).content.decode()
     assert 'data-testid="confirm-problems"' not in review
     assert 'data-testid="total">3 / 45' in review  # 1.1, 1.2, 2.1 at 1 point; 2.2 is a bonus
-    assert 'data-testid="total-percent">6.67\u00a0%' in review
+    # (3 + the 1-point bonus, added as the set's rule says) ÷ 45 = 8.89 %, as the rankings
+    assert 'data-testid="total-percent">8.89\u00a0%' in review
     confirmed = client.post(
         url("assessment_review", world.assessment.pk), {"action": "confirm"}, follow=True
     )

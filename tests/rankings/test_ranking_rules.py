@@ -172,3 +172,37 @@ def test_unknown_stages_are_refused_before_anything_is_written(db):
     assert not RankingRun.objects.exists()
     run = services.campaign_recompute(campaign=campaign, stages=["final", "self", "final"])
     assert run.stages == ["self", "final"]
+
+
+@pytest.mark.parametrize("bonus_rule", ["add_capped", "add_uncapped", "separate"])
+def test_the_review_page_and_the_rankings_give_the_same_self_scored_dti_value(db, bonus_rule):
+    """One number, two computations (Python for the leader's review page, SQL for the
+    rankings): they must agree for every unit and every bonus rule."""
+    from assessments.models import Assessment
+    from assessments.selectors import self_score_summary
+    from rankings.models import ScoreSummary
+    from tests.rankings.helpers import (
+        ROUND_1,
+        ROUND_2,
+        SELF,
+        campaign_of,
+        score_everything,
+        trimmed_commune_set,
+    )
+
+    campaign = campaign_of(trimmed_commune_set(bonus_rule=bonus_rule))
+    score_everything(campaign, self_scores=SELF, round_1=ROUND_1, round_2=ROUND_2)
+    services.campaign_recompute(campaign=campaign, stages=[Stage.SELF])
+    sql = dict(
+        ScoreSummary.objects.filter(campaign=campaign, stage=Stage.SELF).values_list(
+            "assessment__unit__name", "value"
+        )
+    )
+    python = {
+        assessment.unit.name: self_score_summary(assessment=assessment).percent
+        for assessment in Assessment.objects.filter(campaign=campaign).select_related(
+            "unit", "campaign__indicator_set"
+        )
+    }
+    assert python == sql
+    assert len(python) == 6
