@@ -12,10 +12,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def settings_in(env: dict) -> subprocess.CompletedProcess:
-    code = (
+    return run_in(
+        env,
         "import dti.settings as s; "
-        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.ALLOWED_HOSTS)"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.ALLOWED_HOSTS)",
     )
+
+
+def run_in(env: dict, code: str) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
@@ -26,10 +30,23 @@ def settings_in(env: dict) -> subprocess.CompletedProcess:
     )
 
 
-def test_secret_key_is_required_when_debug_is_off():
-    result = settings_in({"DEBUG": "0"})
-    assert result.returncode != 0
-    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+def test_secret_key_is_required_to_serve_when_debug_is_off():
+    for module in ("dti.wsgi", "dti.asgi"):
+        result = run_in({"DEBUG": "0"}, f"import {module}")
+        assert result.returncode != 0, module
+        assert "SECRET_KEY must be set when DEBUG is off" in result.stderr, module
+
+
+def test_commands_that_sign_nothing_run_without_a_secret_key():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        env={k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "No changes detected"
 
 
 def test_embedded_default_is_sqlite_and_eager_celery():
