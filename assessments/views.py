@@ -373,6 +373,42 @@ def _refusal_messages(exc) -> list[str]:
 # --- evidence ------------------------------------------------------------------------
 
 
+def evidence_add_from_post(request, response) -> None:
+    """Add the evidence a posted form describes (``kind``: file, citation or link).
+
+    Shared by the unit's page and the explanation page; a form that does not
+    validate is refused with its messages (ValidationError), as the services'
+    own refusals are. An unknown kind is a 404.
+    """
+    kind = request.POST.get("kind")
+    if kind == "file":
+        form = EvidenceFileForm(request.POST, request.FILES)
+        if not form.is_valid():
+            raise ValidationError(_("Choose a file to attach."))
+        # The service reads the upload in chunks; the view never reads it.
+        services.evidence_add_file(
+            response=response, user=request.user, uploaded_file=form.cleaned_data["file"]
+        )
+    elif kind in ("citation", "link"):
+        form = (CitationForm if kind == "citation" else LinkForm)(request.POST)
+        if not form.is_valid():
+            raise ValidationError([e for errors in form.errors.values() for e in errors])
+        data = form.cleaned_data
+        if kind == "citation":
+            services.evidence_add_citation(
+                response=response,
+                user=request.user,
+                number=data["number"],
+                date=data["date"],
+                issuer=data["issuer"],
+                summary=data["summary"],
+            )
+        else:
+            services.evidence_add_link(response=response, user=request.user, url=data["url"])
+    else:
+        raise Http404
+
+
 @login_required
 @require_POST
 def evidence_add(request, pk, indicator_id):
@@ -381,37 +417,7 @@ def evidence_add(request, pk, indicator_id):
     kind = request.POST.get("kind")
     errors = []
     try:
-        if kind == "file":
-            form = EvidenceFileForm(request.POST, request.FILES)
-            if form.is_valid():
-                # The service reads the upload in chunks; the view never reads it.
-                services.evidence_add_file(
-                    response=response, user=request.user, uploaded_file=form.cleaned_data["file"]
-                )
-            else:
-                errors = [_("Choose a file to attach.")]
-        elif kind == "citation":
-            form = CitationForm(request.POST)
-            if form.is_valid():
-                data = form.cleaned_data
-                services.evidence_add_citation(
-                    response=response,
-                    user=request.user,
-                    number=data["number"],
-                    date=data["date"],
-                    issuer=data["issuer"],
-                    summary=data["summary"],
-                )
-            else:
-                errors = [e for field_errors in form.errors.values() for e in field_errors]
-        elif kind == "link":
-            form = LinkForm(request.POST)
-            if form.is_valid():
-                services.evidence_add_link(
-                    response=response, user=request.user, url=form.cleaned_data["url"]
-                )
-        else:
-            raise Http404
+        evidence_add_from_post(request, response)
     except (PermissionDenied, ValidationError) as exc:
         errors = _refusal_messages(exc)
     return _render_card(

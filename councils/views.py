@@ -23,7 +23,7 @@ from assessments import permissions as assessment_permissions
 from assessments import selectors as assessment_selectors
 from assessments import services as assessment_services
 from assessments import windows
-from assessments.forms import CitationForm, EvidenceFileForm, LinkForm, ResponseForm
+from assessments.forms import ResponseForm
 from assessments.models import (
     AdministrativeUnit,
     Assessment,
@@ -32,7 +32,7 @@ from assessments.models import (
     PhaseKind,
     Response,
 )
-from assessments.views import _inputs_text
+from assessments.views import _inputs_text, evidence_add_from_post
 from indicators.models import Indicator, Pillar
 
 from . import excel, permissions, selectors, services
@@ -748,7 +748,8 @@ def explanation(request, assessment_pk):
                         % {"code": response.indicator.code},
                     )
             elif action == "evidence":
-                _add_explanation_evidence(request, response)
+                # In Explanation the evidence services store phase "explanation".
+                evidence_add_from_post(request, response)
                 messages.success(request, _("The evidence has been added."))
             else:
                 raise Http404
@@ -761,40 +762,6 @@ def explanation(request, assessment_pk):
             )
     context = _explanation_context(request, assessment, row_errors=row_errors, posted=posted)
     return render(request, "councils/explanation.html", context, status=400 if row_errors else 200)
-
-
-def _add_explanation_evidence(request, response) -> None:
-    """The assessments' evidence services: in Explanation they store phase "explanation"."""
-    kind = request.POST.get("kind")
-    if kind == "file":
-        form = EvidenceFileForm(request.POST, request.FILES)
-        if not form.is_valid():
-            raise ValidationError(_("Choose a file to attach."))
-        assessment_services.evidence_add_file(
-            response=response, user=request.user, uploaded_file=form.cleaned_data["file"]
-        )
-    elif kind == "citation":
-        form = CitationForm(request.POST)
-        if not form.is_valid():
-            raise ValidationError([e for es in form.errors.values() for e in es])
-        data = form.cleaned_data
-        assessment_services.evidence_add_citation(
-            response=response,
-            user=request.user,
-            number=data["number"],
-            date=data["date"],
-            issuer=data["issuer"],
-            summary=data["summary"],
-        )
-    elif kind == "link":
-        form = LinkForm(request.POST)
-        if not form.is_valid():
-            raise ValidationError([e for es in form.errors.values() for e in es])
-        assessment_services.evidence_add_link(
-            response=response, user=request.user, url=form.cleaned_data["url"]
-        )
-    else:
-        raise Http404
 
 
 @login_required

@@ -311,6 +311,13 @@ def test_evidence_file_citation_link_add_and_remove(client, world, private_root)
 
     refused = client.post(url("evidence_add", a, i), {"kind": "link", "url": "ftp://x"}, **HTMX)
     assert "Enter a web address starting with http:// or https://." in refused.content.decode()
+    # A link the form itself refuses is reported too, never shown as added.
+    long = client.post(
+        url("evidence_add", a, i), {"kind": "link", "url": "https://" + "a" * 2000}, **HTMX
+    )
+    assert "Ensure this value has at most 2000 characters (it has 2008)." in (long.content.decode())
+    assert long.context["evidence_added"] is False
+    assert Evidence.objects.filter(response=response, kind="link").count() == 1
     bad = client.post(
         url("evidence_add", a, i),
         {"kind": "file", "file": SimpleUploadedFile("virus.pdf", b"MZ\x90\x00" + b"\x00" * 64)},
