@@ -357,14 +357,15 @@ def general_info_save(request, pk):
                 assessment=assessment, user=request.user, values=values
             )
         except (PermissionDenied, ValidationError) as exc:
-            for message in _refusal_messages(exc):
+            for message in refusal_messages(exc):
                 messages.error(request, message)
         else:
             messages.success(request, _("The general information has been saved."))
     return redirect(reverse("assessments:assessment_detail", args=[pk]) + "#general-info")
 
 
-def _refusal_messages(exc) -> list[str]:
+def refusal_messages(exc) -> list[str]:
+    """A service's refusal (ValidationError or PermissionDenied) as messages for a page."""
     if isinstance(exc, ValidationError):
         return _messages(exc)
     return [str(exc)]
@@ -419,7 +420,7 @@ def evidence_add(request, pk, indicator_id):
     try:
         evidence_add_from_post(request, response)
     except (PermissionDenied, ValidationError) as exc:
-        errors = _refusal_messages(exc)
+        errors = refusal_messages(exc)
     return _render_card(
         request,
         response.assessment,
@@ -440,7 +441,7 @@ def evidence_remove(request, pk):
     try:
         services.evidence_remove(evidence=evidence, user=request.user)
     except (PermissionDenied, ValidationError) as exc:
-        errors = _refusal_messages(exc)
+        errors = refusal_messages(exc)
     return _render_card(request, assessment, response.indicator_id, evidence_errors=errors)
 
 
@@ -476,7 +477,7 @@ def assessment_submit(request, pk):
     try:
         services.assessment_submit(assessment=assessment, user=request.user)
     except (PermissionDenied, ValidationError) as exc:
-        for message in _refusal_messages(exc):
+        for message in refusal_messages(exc):
             messages.error(request, message)
     else:
         messages.success(
@@ -527,7 +528,7 @@ def assessment_review(request, pk):
                 )
                 return redirect("assessments:assessment_detail", pk=pk)
         except (PermissionDenied, ValidationError) as exc:
-            for message in _refusal_messages(exc):
+            for message in refusal_messages(exc):
                 messages.error(request, message)
         return redirect("assessments:assessment_review", pk=pk)
     context = _page_context(request, assessment)

@@ -32,7 +32,7 @@ from assessments.models import (
     PhaseKind,
     Response,
 )
-from assessments.views import _inputs_text, evidence_add_from_post
+from assessments.views import _inputs_text, evidence_add_from_post, refusal_messages
 from indicators.models import Indicator, Pillar
 
 from . import excel, permissions, selectors, services
@@ -53,12 +53,6 @@ UNIT_SEES_SCORES = (
     AssessmentState.APPRAISED_2,
     AssessmentState.PUBLISHED,
 )
-
-
-def _refusal(exc) -> list[str]:
-    if isinstance(exc, ValidationError):
-        return list(exc.messages)
-    return [str(exc)]
 
 
 def _campaign(pk: int) -> Campaign:
@@ -147,7 +141,7 @@ def council_manage(request, campaign_pk):
             else:
                 raise Http404
         except (PermissionDenied, ValidationError) as exc:
-            errors += _refusal(exc)
+            errors += refusal_messages(exc)
     return render(
         request,
         "councils/council_manage.html",
@@ -278,7 +272,7 @@ def assignment_matrix(request, campaign_pk):
             else:
                 raise Http404
         except (PermissionDenied, ValidationError) as exc:
-            extra["errors"] += _refusal(exc)
+            extra["errors"] += refusal_messages(exc)
     return render(
         request,
         "councils/assignment_matrix.html",
@@ -321,7 +315,7 @@ def assignment_import(request, campaign_pk):
             return render(
                 request,
                 "councils/assignment_matrix.html",
-                _matrix_context(request, campaign, council, errors=_refusal(exc)),
+                _matrix_context(request, campaign, council, errors=refusal_messages(exc)),
             )
         request.session.pop(key, None)
         messages.success(request, _("The assignment sheet has been applied."))
@@ -554,7 +548,7 @@ def appraisal_save(request, campaign_pk, response_pk):
                     comment=data["comment"],
                 )
             except (PermissionDenied, ValidationError) as exc:
-                errors += _refusal(exc)
+                errors += refusal_messages(exc)
     else:
         errors += [e for es in form.errors.values() for e in es]
     rows = [
@@ -620,7 +614,7 @@ def rounds(request, campaign_pk):
         try:
             step(assessment=assessment, user=request.user)
         except (PermissionDenied, ValidationError) as exc:
-            refusals[assessment.pk] = _refusal(exc)
+            refusals[assessment.pk] = refusal_messages(exc)
         else:
             done = (
                 _("The explanation is open for %(unit)s; the unit has been notified.")
@@ -754,7 +748,7 @@ def explanation(request, assessment_pk):
             else:
                 raise Http404
         except (PermissionDenied, ValidationError) as exc:
-            row_errors[response.pk] = _refusal(exc)
+            row_errors[response.pk] = refusal_messages(exc)
             posted[response.pk] = text
         else:
             return redirect(

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments import permissions as assessment_permissions
 from assessments.models import Assessment, AssessmentState, Campaign
+from assessments.views import refusal_messages
 from councils import selectors as council_selectors
 
 from . import selectors, services, tasks
@@ -54,12 +55,6 @@ def _campaign(request, pk: int) -> Campaign:
 def _stage(request) -> str:
     wanted = request.GET.get(STAGE_PARAM)
     return wanted if wanted in Stage.values else Stage.FINAL
-
-
-def _refusal(exc: ValidationError | PermissionDenied) -> list[str]:
-    if isinstance(exc, ValidationError):
-        return list(exc.messages)
-    return [str(exc)]
 
 
 def _base(campaign: Campaign, **extra) -> dict:
@@ -388,7 +383,7 @@ def campaign_publish(request, pk):
                     reason=data.get("reason", ""),
                 )
             except (ValidationError, PermissionDenied) as exc:
-                errors = _refusal(exc)
+                errors = refusal_messages(exc)
             else:
                 messages.success(
                     request,
