@@ -16,6 +16,7 @@ from .models import (
     Agency,
     Assessment,
     AssessmentTransition,
+    AuditEntry,
     Campaign,
     DepartmentAssignment,
     Evidence,
@@ -142,3 +143,29 @@ class DepartmentAssignmentAdmin(ReadOnlyAdmin):
 class ReminderSentAdmin(ReadOnlyAdmin):
     list_display = ["assessment", "kind", "sent_at", "recipients"]
     list_filter = ["kind"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """The audit log, read-only: nobody adds, changes or deletes an entry, here or anywhere."""
+
+    list_display = ["at", "campaign", "unit", "actor_name", "action", "summary"]
+    list_filter = ["action", "campaign"]
+    search_fields = ["summary", "actor_name", "unit__name"]
+    date_hierarchy = "at"
+    list_select_related = ["campaign", "unit"]
+    readonly_fields = [
+        "at",
+        "campaign",
+        "unit",
+        "actor",
+        "actor_name",
+        "action",
+        "object_type",
+        "object_id",
+        "summary",
+        "details",
+    ]
+
+    def get_actions(self, request):
+        return {}  # no "delete selected"

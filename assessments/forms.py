@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from dti.auth import ReauthenticationForm
 from indicators import scoring
 
 NUMBER_ATTRS = {"inputmode": "decimal", "autocomplete": "off", "class": "form-control"}
@@ -218,8 +219,10 @@ class GeneralInfoForm(forms.Form):
 
 
 class EvidenceFileForm(forms.Form):
+    # An empty file passes here so that the service says so (“The file is empty.”).
     file = forms.FileField(
         label=_("File"),
+        allow_empty_file=True,
         widget=forms.ClearableFileInput(
             attrs={"class": "form-control", "accept": ".pdf,.doc,.docx,.xls,.xlsx,.jpg,.jpeg,.png"}
         ),
@@ -269,3 +272,7 @@ class ReturnForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"class": "form-control", "rows": 2}),
     )
+
+
+class ConfirmForm(ReauthenticationForm):
+    """The leader's confirmation: nothing to fill in but their own password, asked again."""

@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -779,3 +780,108 @@ class ReminderSent(models.Model):
 
     def __str__(self):
         return f"{self.assessment}: {self.get_kind_display()}"
+
+
+# --- the audit log ---------------------------------------------------------------
+
+
+class AuditAction(models.TextChoices):
+    """What an audit entry records. The state changes are named after their transition."""
+
+    SUBMIT = "submit", _("Submitted")
+    RETURN_FOR_EDITING = "return_for_editing", _("Returned for editing")
+    CONFIRM = "confirm", _("Confirmed")
+    CLOSE_ROUND_ONE = "close_round_one", _("Round 1 closed")
+    OPEN_EXPLANATION = "open_explanation", _("Explanation opened")
+    CLOSE_ROUND_TWO = "close_round_two", _("Round 2 closed")
+    PUBLISH = "publish", _("Unit published")
+    REOPEN = "reopen", _("Reopened")
+    RESPONSE_CHANGED = "response_changed", _("Self-assessment answer changed")
+    GENERAL_INFO_CHANGED = "general_info_changed", _("General information changed")
+    EVIDENCE_ADDED = "evidence_added", _("Evidence added")
+    EVIDENCE_REMOVED = "evidence_removed", _("Evidence removed")
+    APPRAISAL_RECORDED = "appraisal_recorded", _("Appraisal recorded")
+    EXPLANATION_SUBMITTED = "explanation_submitted", _("Explanation submitted")
+    COUNCIL_CHANGED = "council_changed", _("Council formed or changed")
+    MEMBER_ADDED = "member_added", _("Council member added")
+    MEMBER_CHANGED = "member_changed", _("Council member's role changed")
+    MEMBER_REMOVED = "member_removed", _("Council member removed")
+    ASSIGNMENT_ADDED = "assignment_added", _("Assignment added")
+    ASSIGNMENT_CHANGED = "assignment_changed", _("Assignment's units changed")
+    ASSIGNMENT_REMOVED = "assignment_removed", _("Assignment removed")
+    DEPARTMENTS_ASSIGNED = "departments_assigned", _("Indicators assigned to a department")
+    CAMPAIGN_CREATED = "campaign_created", _("Campaign opened")
+    CALENDAR_CHANGED = "calendar_changed", _("Calendar changed")
+    UNITS_CHANGED = "units_changed", _("Assessed units changed")
+    RESULTS_PUBLISHED = "results_published", _("Results published")
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValidationError(gettext("The audit log cannot be changed."))
+
+    def delete(self):
+        raise ValidationError(gettext("The audit log cannot be changed."))
+
+
+class AuditEntry(models.Model):
+    """Nhật ký: one change of a campaign's data, written in the change's own transaction.
+
+    Append-only: a row is never updated or deleted, neither from Python (here)
+    nor in SQL on PostgreSQL (a trigger, migration 0004). ``summary`` is the
+    line people read, written in the site's language when the change was made;
+    ``details`` holds the values before and after. ``assessments.audit``
+    writes the rows.
+    """
+
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        related_name="audit_entries",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    unit = models.ForeignKey(
+        AdministrativeUnit,
+        verbose_name=_("unit"),
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(
+        User,
+        verbose_name=_("by"),
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text=_("Empty when the system or the calendar made the change."),
+    )
+    actor_name = models.CharField(_("by (name)"), max_length=200, blank=True)
+    action = models.CharField(_("action"), max_length=40, choices=AuditAction.choices)
+    object_type = models.CharField(_("object type"), max_length=100)
+    object_id = models.PositiveBigIntegerField(_("object id"), null=True, blank=True)
+    summary = models.CharField(_("summary"), max_length=500)
+    details = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["campaign", "-at", "-id"], name="audit_campaign_at")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name or '—'}: {self.summary}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(gettext("The audit log cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(gettext("The audit log cannot be changed."))

@@ -15,6 +15,8 @@ assessment (council members), ``close_appraisal_rounds`` on a campaign
 
 from __future__ import annotations
 
+from guardian.shortcuts import get_user_perms
+
 from .models import (
     AdministrativeUnit,
     Assessment,
@@ -103,6 +105,11 @@ def can_publish(user, campaign: Campaign) -> bool:
     return is_organizer_of(user, campaign)
 
 
+def can_view_audit_log(user, campaign: Campaign) -> bool:
+    """The campaign's audit log (every change, who made it, before and after) and its export."""
+    return is_organizer_of(user, campaign) or is_administrator(user)
+
+
 # --- assessments -------------------------------------------------------------
 
 
@@ -136,9 +143,17 @@ def can_confirm(user, assessment: Assessment) -> bool:
 
 
 def can_close_round(user, assessment: Assessment) -> bool:
-    """The council's chair or a secretary: granted per campaign by the councils app."""
-    return _active(user) and user.has_perm(
-        "assessments.close_appraisal_rounds", assessment.campaign
+    """The council's chair or a secretary: granted per campaign by the councils app.
+
+    Only that grant counts. ``user.has_perm`` would also say yes to every
+    superuser, who is an administrator here (``is_administrator``), not a member
+    of the council: closing a round is the council's decision.
+    """
+    return (
+        _active(user)
+        and get_user_perms(user, assessment.campaign)
+        .filter(codename="close_appraisal_rounds")
+        .exists()
     )
 
 

@@ -26,10 +26,17 @@ from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
 from indicators import scoring
-from indicators.models import GeneralInfoField, Indicator, IndicatorSet, SetStatus, Tier
+from indicators.models import (
+    GeneralInfoField,
+    Indicator,
+    IndicatorSet,
+    SetStatus,
+    Tier,
+    natural_key,
+)
 from indicators.services import indicator_set_freeze
 
-from . import permissions, selectors, signals, uploads, windows
+from . import audit, permissions, selectors, signals, uploads, windows
 from .models import (
     PHASE_ORDER,
     AdministrativeUnit,
@@ -37,6 +44,7 @@ from .models import (
     Assessment,
     AssessmentState,
     AssessmentTransition,
+    AuditAction,
     Campaign,
     DepartmentAssignment,
     Evidence,
@@ -218,7 +226,45 @@ def campaign_create(
         phase.campaign = campaign
     Phase.objects.bulk_create(calendar)
     _add_assessments(campaign, chosen)
+    audit.record(
+        action=AuditAction.CAMPAIGN_CREATED,
+        summary=audit.in_site_language(
+            lambda: (
+                _("Campaign opened with %(count)s units, indicator set %(set)s")
+                % {"count": len(chosen), "set": indicator_set.name}
+            )
+        ),
+        campaign_id=campaign.pk,
+        actor=organizer,
+        object_type=audit.label(Campaign),
+        object_id=campaign.pk,
+        details={
+            "units": sorted(unit.pk for unit in chosen),
+            "calendar": _calendar_details(calendar),
+        },
+    )
     return campaign
+
+
+def _calendar_details(calendar: list[Phase]) -> dict:
+    return {
+        phase.kind: {
+            "opens_at": phase.opens_at,
+            "closes_at": phase.closes_at,
+            "grace_minutes": phase.grace_minutes,
+        }
+        for phase in calendar
+    }
+
+
+def _calendar_text(calendar: list[Phase]) -> str:
+    def moment(value):
+        return windows.local_text(value) if value else "—"
+
+    return "; ".join(
+        f"{phase.get_kind_display()} {moment(phase.opens_at)} – {moment(phase.closes_at)}"
+        for phase in calendar
+    )
 
 
 @transaction.atomic
@@ -229,10 +275,26 @@ def campaign_set_phases(
     if not permissions.can_manage_campaign(user, campaign):
         raise PermissionDenied(_("Only the campaign's organizer can change its calendar."))
     calendar = _build_calendar(phases)
+    before = _calendar_details(list(Phase.objects.filter(campaign=campaign)))
     Phase.objects.filter(campaign=campaign).delete()
     for phase in calendar:
         phase.campaign = campaign
-    return Phase.objects.bulk_create(calendar)
+    created = Phase.objects.bulk_create(calendar)
+    after = _calendar_details(calendar)
+    if before == after:
+        return created
+    audit.record(
+        action=AuditAction.CALENDAR_CHANGED,
+        summary=audit.in_site_language(
+            lambda: _("Calendar changed: %(calendar)s") % {"calendar": _calendar_text(calendar)}
+        ),
+        campaign_id=campaign.pk,
+        actor=user,
+        object_type=audit.label(Campaign),
+        object_id=campaign.pk,
+        details={"before": before, "after": after},
+    )
+    return created
 
 
 @transaction.atomic
@@ -263,9 +325,27 @@ def campaign_set_units(
             _("These units have already entered data and cannot be removed: %(units)s.")
             % {"units": ", ".join(names)}
         )
+    left = sorted(leaving.values_list("unit__name", flat=True))
     leaving.delete()
     present = set(current.values_list("unit_id", flat=True))
-    _add_assessments(campaign, [unit for unit in chosen if unit.pk not in present])
+    joining = [unit for unit in chosen if unit.pk not in present]
+    _add_assessments(campaign, joining)
+    if left or joining:
+        added = sorted(unit.name for unit in joining)
+        audit.record(
+            action=AuditAction.UNITS_CHANGED,
+            summary=audit.in_site_language(
+                lambda: (
+                    _("Assessed units changed: added %(added)s; removed %(removed)s")
+                    % {"added": ", ".join(added) or "—", "removed": ", ".join(left) or "—"}
+                )
+            ),
+            campaign_id=campaign.pk,
+            actor=user,
+            object_type=audit.label(Campaign),
+            object_id=campaign.pk,
+            details={"added": added, "removed": left},
+        )
     return chosen
 
 
@@ -294,10 +374,38 @@ def department_assign(
             _("Not indicators of this campaign's set: %(codes)s.") % {"codes": ", ".join(foreign)}
         )
     _refuse(errors)
+    before = sorted(
+        DepartmentAssignment.objects.filter(campaign=campaign, agency=agency).values_list(
+            "indicator__code", flat=True
+        ),
+        key=natural_key,
+    )
     DepartmentAssignment.objects.filter(campaign=campaign, agency=agency).delete()
+    chosen = list({i.pk: i for i in indicators}.values())
+    after = sorted((i.code for i in chosen), key=natural_key)
+    if before != after:
+        audit.record(
+            action=AuditAction.DEPARTMENTS_ASSIGNED,
+            summary=audit.in_site_language(
+                lambda: (
+                    _("%(agency)s fills in indicators %(after)s (before: %(before)s)")
+                    % {
+                        "agency": agency.name,
+                        "after": ", ".join(after) or "—",
+                        "before": ", ".join(before) or "—",
+                    }
+                )
+            ),
+            campaign_id=campaign.pk,
+            unit_id=agency.unit_id,
+            actor=user,
+            object_type=audit.label(Agency),
+            object_id=agency.pk,
+            details={"before": before, "after": after},
+        )
     return DepartmentAssignment.objects.bulk_create(
         DepartmentAssignment(campaign=campaign, agency=agency, indicator=indicator)
-        for indicator in {i.pk: i for i in indicators}.values()
+        for indicator in chosen
     )
 
 
@@ -581,7 +689,8 @@ def assessment_set_general_info(
 
     Answered ratio indicators that take a changed figure are scored again; a
     response whose figure was cleared becomes unanswered. Each such change is
-    a new version, kept in the history.
+    a new version, kept in the history. A figure that would make an answered
+    share exceed its whole (a > b) is refused, with the indicators to correct.
     """
     with transaction.atomic():
         locked = _lock_assessment(assessment.pk)
@@ -632,6 +741,7 @@ def _rescore_ratios(assessment: Assessment, changed: set[str], user) -> None:
         )
         .select_related("indicator")
     )
+    problems = []
     for response in responses:
         rule = response.indicator.rule or {}
         uses = {(rule.get(term) or {}).get("field") for term in ("a", "b")}
@@ -639,12 +749,18 @@ def _rescore_ratios(assessment: Assessment, changed: set[str], user) -> None:
             continue
         try:
             score = response.indicator.score(response.inputs, assessment.general_info)
+        except scoring.PartExceedsWhole as exc:
+            # The new figure would make an answered share exceed its whole: refuse the
+            # figure (the whole transaction), and say which indicator to correct first.
+            problems.extend(f"{response.indicator.code}: {message}" for message in exc.messages)
+            continue
         except scoring.ScoringError:
             score = None
         if score != response.self_score:
             _store(
                 response, user=user, inputs=response.inputs, self_score=score, note=response.note
             )
+    _refuse(problems)
 
 
 # --- evidence --------------------------------------------------------------------
@@ -667,12 +783,24 @@ def _lock_for_evidence(response: Response, user, phase: str | None = None) -> Re
     return response
 
 
+def _discard_file(storage, name: str) -> None:
+    """Remove a stored file (or the part of it written) whose row will never exist."""
+    try:
+        storage.delete(name)
+    except Exception:  # noqa: BLE001 - the refusal that got here matters more
+        logger.exception("The evidence file %s could not be removed", name)
+
+
 def evidence_add_file(*, response: Response, user, uploaded_file) -> Evidence:
     """Attach a file: its type is read from the content, its name kept only for display.
 
     The file is read in chunks for the size limit, the type and the SHA-256,
     then stored on the private storage under a generated name. The same file
     attached twice to one response is stored once: the first one is returned.
+
+    No row without a file, no file without a row: the file is written first,
+    under a name chosen before writing, and removed again (or the part of it
+    written) if anything fails before the row is committed.
     """
     with transaction.atomic():
         _lock_for_evidence(response, user)  # refuse early, before reading the file
@@ -681,34 +809,47 @@ def evidence_add_file(*, response: Response, user, uploaded_file) -> Evidence:
         max_bytes=settings.EVIDENCE_MAX_BYTES,
         allowed_types=settings.EVIDENCE_ALLOWED_TYPES,
     )
-    with transaction.atomic():
-        response = _lock_for_evidence(response, user)
-        same = {"response": response, "kind": EvidenceKind.FILE, "sha256": checked.sha256}
-        existing = Evidence.objects.filter(**same).first()
-        if existing is not None:
-            return existing
-        evidence = Evidence(
-            response=response,
-            phase=_evidence_phase(response.assessment),
-            kind=EvidenceKind.FILE,
-            original_name=checked.display_name,
-            size=checked.size,
-            sha256=checked.sha256,
-            content_type=checked.content_type,
-            uploaded_by=user,
-        )
-        evidence.file.save(f"upload.{checked.extension}", uploaded_file, save=False)
-        evidence._history_user = user
-        try:
-            with transaction.atomic():
-                evidence.save()
-        except IntegrityError:
-            # The same file arrived twice at once: keep the first.
-            evidence.file.delete(save=False)
-            return Evidence.objects.get(**same)
-        except BaseException:
-            evidence.file.delete(save=False)
-            raise
+    storage, written = Evidence._meta.get_field("file").storage, None
+    try:
+        with transaction.atomic():
+            response = _lock_for_evidence(response, user)
+            same = {"response": response, "kind": EvidenceKind.FILE, "sha256": checked.sha256}
+            existing = Evidence.objects.filter(**same).first()
+            if existing is not None:
+                return existing
+            evidence = Evidence(
+                response=response,
+                phase=_evidence_phase(response.assessment),
+                kind=EvidenceKind.FILE,
+                original_name=checked.display_name,
+                size=checked.size,
+                sha256=checked.sha256,
+                content_type=checked.content_type,
+                uploaded_by=user,
+            )
+            written = evidence.file.field.generate_filename(evidence, f"upload.{checked.extension}")
+            uploaded_file.seek(0)
+            try:
+                evidence.file.name = written = storage.save(written, uploaded_file, max_length=255)
+            except OSError as exc:  # disk full, storage gone, the upload's temporary file lost
+                logger.exception("Evidence file %s could not be stored", written)
+                raise ValidationError(
+                    _("The file could not be stored, so nothing was saved. Try again later.")
+                ) from exc
+            evidence._history_user = user
+            try:
+                with transaction.atomic():
+                    evidence.save()
+            except IntegrityError:
+                # The same file arrived twice at once: keep the first.
+                _discard_file(storage, written)
+                written = None
+                return Evidence.objects.get(**same)
+    except BaseException:
+        # Refused, cut off while writing, or the commit failed: no file without its row.
+        if written is not None:
+            _discard_file(storage, written)
+        raise
     return evidence
 
 
@@ -778,8 +919,9 @@ def evidence_add_link(*, response: Response, user, url: str) -> Evidence:
 def evidence_remove(*, evidence: Evidence, user) -> None:
     """Remove evidence while its phase is open. The history keeps it, and its file stays stored."""
     with transaction.atomic():
-        _lock_for_evidence(evidence.response, user, phase=evidence.phase)
+        response = _lock_for_evidence(evidence.response, user, phase=evidence.phase)
         evidence = Evidence.objects.get(pk=evidence.pk)
+        evidence.response = response  # locked, with its assessment and indicator
         evidence._history_user = user
         evidence.delete()
 

@@ -5,11 +5,32 @@ hash and the size count, and the first bytes decide the type. A name can lie,
 so the type comes from the content (magic bytes, and for Office Open XML the
 zip's table of contents); a name whose extension names another known type is
 refused as well, so that a download never opens in the wrong program.
+
+What is refused besides (docs/security.md):
+
+* executables and anything else that is none of the accepted types, whatever
+  its name (an ``MZ``/``ELF`` header named ``.pdf``);
+* polyglots: a PDF, PNG or JPEG (the types a browser shows inline) that also
+  carries web-page markup or server code (``<script``, ``<html``, ``<?php`` …),
+  made to be run if it were ever served as something else;
+* a PDF with active content written in the clear, outside its streams
+  (``/JavaScript``, ``/JS``, ``/Launch``, hex-escaped names included): evidence
+  is read, never run. Content hidden in compressed object streams is not seen
+  here; the browsers' PDF viewers run scripts away from this site's pages;
+* archives (.docx, .xlsx) with macros, with more than ``MAX_ARCHIVE_ENTRIES``
+  entries, or declaring more than ``ARCHIVE_RATIO`` × the size limit once
+  unpacked (a zip bomb). Nothing on the server ever unpacks an evidence
+  archive: only its table of contents is read.
+
+The download (``views.evidence_download``) sends the type found here, never
+the browser's guess (``nosniff``), and everything but PDF, PNG and JPEG as an
+attachment.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -22,6 +43,81 @@ from django.utils.translation import gettext
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 HEAD_BYTES = 8
+MAX_ARCHIVE_ENTRIES = 10_000
+ARCHIVE_RATIO = 50  # an archive may unpack to at most this many times the upload limit
+INLINE_TYPES = frozenset({"pdf", "png", "jpg"})  # the types a browser may show by itself
+
+# Web-page markup or server code inside an image or a PDF: a polyglot. Case-insensitive.
+MARKUP = re.compile(
+    rb"<(?:script|html|body|iframe|object|embed|svg|\?php|!doctype\s+html)[\s>/]|javascript:",
+    re.IGNORECASE,
+)
+
+
+def _pdf_name(word: str) -> bytes:
+    """A PDF name as a pattern: each character as itself or as its ``#xx`` escape."""
+    parts = []
+    for character in word:
+        escaped = "".join(f"[{c.lower()}{c.upper()}]" for c in f"{ord(character):02x}")
+        parts.append(b"(?:" + re.escape(character.encode()) + b"|#" + escaped.encode() + b")")
+    return b"/" + b"".join(parts)
+
+
+# A PDF's active content written in the clear (outside its streams): a name
+# that ends at a delimiter. Stream data (images, compressed text) is skipped,
+# where such bytes occur by chance.
+PDF_TOKEN = re.compile(
+    rb"(?P<stream>>>\s*stream(?:\r\n|\n))|(?P<active>(?:"
+    + b"|".join(_pdf_name(word) for word in ("JavaScript", "JS", "Launch"))
+    + rb")(?=[\s/<>\[\](){}%]))"
+)
+PDF_ENDSTREAM = re.compile(rb"endstream")
+OVERLAP = 64  # bytes of the previous chunk searched again, so no marker hides across chunks
+
+
+class _ContentScan:
+    """Fed the chunks in order: is there markup anywhere, active content in a PDF?"""
+
+    def __init__(self):
+        self.markup = False
+        self.pdf_active = False
+        self._pdf: bool | None = None  # unknown until the first chunk
+        self._tail = b""
+        self._seen = 0  # bytes fed so far
+        self._resume = 0  # where the PDF reading goes on, counted from the first byte
+        self._in_stream = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self._pdf is None:
+            self._pdf = chunk.startswith(b"%PDF-")
+        buffer = self._tail + chunk
+        base = self._seen - len(self._tail)  # the position of buffer[0] in the file
+        if not self.markup and MARKUP.search(buffer):
+            self.markup = True
+        if self._pdf and not self.pdf_active:
+            self._read_pdf(buffer, base)
+        self._seen += len(chunk)
+        self._tail = buffer[-OVERLAP:]
+
+    def _read_pdf(self, buffer: bytes, base: int) -> None:
+        at = max(self._resume - base, 0)
+        while True:
+            if self._in_stream:
+                found = PDF_ENDSTREAM.search(buffer, at)
+                if found is None:
+                    break
+                self._in_stream, at = False, found.end()
+                continue
+            found = PDF_TOKEN.search(buffer, at)
+            if found is None:
+                break
+            if found.group("active"):
+                self.pdf_active = True
+                return
+            self._in_stream, at = True, found.end()
+        # What is left unread may be the start of a keyword: read it again with the next chunk.
+        self._resume = base + max(at, len(buffer) - OVERLAP)
+
 
 # type code (as in settings.EVIDENCE_ALLOWED_TYPES): (content type, extensions, label)
 TYPES = {
@@ -72,15 +168,27 @@ def _extension(name: str) -> str:
     return PurePosixPath(name).suffix.lower().lstrip(".")
 
 
-def _office_open_xml_type(upload) -> str | None:
+def _office_open_xml_type(upload, max_bytes: int) -> str | None:
+    """docx or xlsx from the zip's table of contents; nothing is ever unpacked."""
     upload.seek(0)
     try:
         with zipfile.ZipFile(upload) as archive:
-            names = archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
         return None
     finally:
         upload.seek(0)
+    unpacked = sum(entry.file_size for entry in entries)
+    if len(entries) > MAX_ARCHIVE_ENTRIES or unpacked > ARCHIVE_RATIO * max_bytes:
+        raise ValidationError(
+            gettext(
+                "The document unpacks to far more than its size (%(size)s): it is refused "
+                "as a possible zip bomb. Save it again from Word or Excel and attach it."
+            )
+            % {"size": filesizeformat(unpacked)},
+            code="archive",
+        )
+    names = [entry.filename for entry in entries]
     if "[Content_Types].xml" not in names:
         return None
     if any(name.lower().endswith("vbaproject.bin") for name in names):
@@ -93,7 +201,7 @@ def _office_open_xml_type(upload) -> str | None:
     return None
 
 
-def sniff(head: bytes, upload, name_extension: str) -> str | None:
+def sniff(head: bytes, upload, name_extension: str, max_bytes: int) -> str | None:
     """The type code of the content, or None when it is none of the known types."""
     if head.startswith(b"%PDF-"):
         return "pdf"
@@ -102,7 +210,7 @@ def sniff(head: bytes, upload, name_extension: str) -> str | None:
     if head.startswith(b"\xff\xd8\xff"):
         return "jpg"
     if head.startswith(b"PK\x03\x04"):
-        return _office_open_xml_type(upload)
+        return _office_open_xml_type(upload, max_bytes)
     if head.startswith(OLE2_MAGIC):
         # An OLE2 container holds .doc and .xls alike; which of the two the name says.
         return name_extension if name_extension in {"doc", "xls"} else None
@@ -128,6 +236,7 @@ def check_upload(upload, *, max_bytes: int, allowed_types: list[str]) -> Checked
     digest = hashlib.sha256()
     size = 0
     head = b""
+    scan = _ContentScan()
     upload.seek(0)
     for chunk in upload.chunks():
         size += len(chunk)
@@ -136,12 +245,13 @@ def check_upload(upload, *, max_bytes: int, allowed_types: list[str]) -> Checked
         if len(head) < HEAD_BYTES:
             head += chunk[: HEAD_BYTES - len(head)]
         digest.update(chunk)
+        scan.feed(chunk)
     upload.seek(0)
     if size == 0:
         raise ValidationError(gettext("The file is empty."), code="empty")
 
     name_extension = _extension(name)
-    type_code = sniff(head, upload, name_extension)
+    type_code = sniff(head, upload, name_extension, max_bytes)
     allowed = [code.lower() for code in allowed_types]
     if type_code is None or type_code not in allowed:
         raise ValidationError(
@@ -156,7 +266,28 @@ def check_upload(upload, *, max_bytes: int, allowed_types: list[str]) -> Checked
             % {"content": TYPES[type_code][2], "name": name},
             code="mismatch",
         )
+    if type_code in INLINE_TYPES and scan.markup:
+        raise ValidationError(
+            gettext(
+                "The file is a %(type)s but also holds web-page code or a script; it is refused. "
+                "Save or scan the document again and attach the new file."
+            )
+            % {"type": TYPES[type_code][2]},
+            code="polyglot",
+        )
+    if type_code == "pdf" and scan.pdf_active:
+        raise ValidationError(
+            gettext(
+                "The PDF contains a script or a command that opens another program; it is "
+                "refused. Print it again to PDF (Print → Save as PDF) and attach the new file."
+            ),
+            code="active_content",
+        )
     content_type, extensions, _label = TYPES[type_code]
+    if name_extension not in extensions:
+        # “hoa-don.exe”, “hoa\u202edpf.exe” or no extension: whoever downloads it gets
+        # a name that opens the file as what it is (“hoa-don.exe.pdf”).
+        name = display_name(f"{name}.{extensions[0]}")
     return CheckedUpload(
         type_code=type_code,
         content_type=content_type,

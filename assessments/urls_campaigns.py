@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import views_audit
 from . import views_campaigns as views
 
 urlpatterns = [
@@ -14,6 +15,21 @@ urlpatterns = [
         "dot-danh-gia/<int:pk>/phan-cong-phong-ban/",
         views.campaign_departments,
         name="campaign_departments",
+    ),
+    path(
+        "dot-danh-gia/<int:pk>/nhat-ky/", views_audit.campaign_audit_log, name="campaign_audit_log"
+    ),
+    path(
+        "dot-danh-gia/<int:pk>/nhat-ky/tai-ve.xlsx",
+        views_audit.campaign_audit_export,
+        {"fmt": "xlsx"},
+        name="campaign_audit_xlsx",
+    ),
+    path(
+        "dot-danh-gia/<int:pk>/nhat-ky/tai-ve.csv",
+        views_audit.campaign_audit_export,
+        {"fmt": "csv"},
+        name="campaign_audit_csv",
     ),
     path(
         "dot-danh-gia/<int:pk>/danh-gia/<int:assessment_pk>/mo-lai/",

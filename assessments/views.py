@@ -25,6 +25,7 @@ from indicators import scoring
 from . import permissions, selectors, services, uploads, windows
 from .forms import (
     CitationForm,
+    ConfirmForm,
     EvidenceFileForm,
     GeneralInfoForm,
     LinkForm,
@@ -507,13 +508,19 @@ def _review_problems(request, assessment: Assessment, transition) -> list[str]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def assessment_review(request, pk):
-    """The leader's page: the self-scored summary, what is missing, confirm or return."""
+    """The leader's page: the self-scored summary, what is missing, confirm or return.
+
+    Confirming cannot be undone, so the leader types their password again
+    (``ConfirmForm``); a wrong one is shown on the form and nothing changes.
+    """
     assessment = _assessment_or_404(request, pk)
-    return_form = ReturnForm(request.POST or None)
+    action = request.POST.get("action") if request.method == "POST" else None
+    return_form = ReturnForm(request.POST if action == "return" else None)
+    confirm_form = ConfirmForm(request.POST if action == "confirm" else None, request=request)
+    status = 200
     if request.method == "POST":
-        action = request.POST.get("action")
         try:
-            if action == "confirm":
+            if action == "confirm" and confirm_form.is_valid():
                 services.assessment_confirm(assessment=assessment, user=request.user)
                 messages.success(request, _("The self-assessment figures have been confirmed."))
                 return redirect("assessments:assessment_detail", pk=pk)
@@ -530,7 +537,10 @@ def assessment_review(request, pk):
         except (PermissionDenied, ValidationError) as exc:
             for message in refusal_messages(exc):
                 messages.error(request, message)
-        return redirect("assessments:assessment_review", pk=pk)
+            return redirect("assessments:assessment_review", pk=pk)
+        if not (confirm_form.errors or return_form.errors):
+            return redirect("assessments:assessment_review", pk=pk)
+        status = 400  # the page again, with the form's errors and what was typed
     context = _page_context(request, assessment)
     context.update(
         {
@@ -538,9 +548,10 @@ def assessment_review(request, pk):
             "missing": selectors.assessment_missing(assessment=assessment),
             "confirm_problems": _review_problems(request, assessment, "confirm"),
             "return_problems": _review_problems(request, assessment, "return_for_editing"),
+            "confirm_form": confirm_form,
             "return_form": return_form,
             "transitions": selectors.assessment_transitions(assessment=assessment),
             "places": assessment.campaign.indicator_set.decimal_places,
         }
     )
-    return render(request, "assessments/unit/review.html", context)
+    return render(request, "assessments/unit/review.html", context, status=status)

@@ -186,6 +186,7 @@ def campaign_detail(request, pk):
             "calendar": calendar,
             "open_phases": [row for row in calendar if row["status"] in ("open", "grace")],
             "can_manage": permissions.can_manage_campaign(request.user, campaign),
+            "can_view_audit_log": permissions.can_view_audit_log(request.user, campaign),
             # The rule does not depend on the unit: ask it once, for an assessment of the campaign.
             "can_reopen": permissions.can_reopen(request.user, Assessment(campaign=campaign)),
             "is_district": campaign.indicator_set.tier == Tier.DISTRICT,

@@ -32,6 +32,11 @@ class CouncilsConfig(AppConfig):
 
         assessments_added.connect(_grant_members_the_new_units, dispatch_uid="councils-units")
 
+        # The council's changes (members, assignments, appraisals, explanations) are audited.
+        from . import audit
+
+        audit.connect()
+
 
 def _grant_members_the_new_units(sender, campaign, **kwargs):
     from .models import Council

@@ -14,6 +14,7 @@ what will be added, changed and removed (and every problem, by row), and
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,6 +28,8 @@ from indicators.models import natural_key
 
 from . import permissions, selectors, services
 from .models import Assignment, Council, CouncilMember
+
+logger = logging.getLogger(__name__)
 
 SHEET = "Phân công"
 HEADERS = ["Mã chỉ số", "Tên chỉ số", "Tài khoản", "Họ và tên", "Cơ quan", "Đơn vị"]
@@ -90,8 +93,57 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _too_many_rows() -> str:
+    return _(
+        "The sheet has more than %(max)s rows. Delete the rows that are not assignments "
+        "(empty but formatted rows too) and upload it again."
+    ) % {"max": MAX_ROWS}
+
+
+def _read_rows(sheet) -> tuple[list[tuple], list[str]]:
+    """The sheet's values, row by row, or the problems that stop reading it.
+
+    The sheet's stated size is checked before a row is read, and rows are
+    counted as they come (a sheet may state no size, or a wrong one). A
+    formula is refused: its value is whatever Excel last computed, if anything.
+    """
+    errors: list[str] = []
+    if sheet.max_row is not None and sheet.max_row > MAX_ROWS + 1:
+        return [], [_too_many_rows()]
+    rows = []
+    for number, row in enumerate(sheet.iter_rows(max_col=len(HEADERS)), start=1):
+        if number > MAX_ROWS + 1:
+            if any(cell.value is not None for cell in row):
+                return [], [_too_many_rows()]
+            continue  # padding: empty rows past the limit are no assignments
+        values = []
+        for column, cell in enumerate(row):
+            if cell.data_type == "f":
+                errors.append(
+                    _("Row %(row)s") % {"row": number}
+                    + f", {HEADERS[column]}: "
+                    + _("Formulas are not allowed; type the value itself.")
+                )
+                values.append(None)
+            elif cell.data_type == "e":
+                errors.append(
+                    _("Row %(row)s") % {"row": number}
+                    + f", {HEADERS[column]}: "
+                    + _("The cell shows an Excel error (%(value)s).") % {"value": cell.value}
+                )
+                values.append(None)
+            else:
+                values.append(cell.value)
+        rows.append(tuple(values))
+    return rows, errors
+
+
 def import_preview(*, council: Council, fileobj) -> ImportPreview:
-    """Read the sheet and say what would change; writes nothing."""
+    """Read the sheet and say what would change; writes nothing.
+
+    Whatever the file (not a workbook, damaged, huge, formulas, merged or
+    mistyped cells), the answer is a preview with errors, never an exception.
+    """
     preview = ImportPreview()
     if not fileobj.seekable():
         fileobj = io.BytesIO(fileobj.read())
@@ -99,7 +151,7 @@ def import_preview(*, council: Council, fileobj) -> ImportPreview:
     workbook = None
     if problem is None:
         try:
-            workbook = load_workbook(fileobj, read_only=True, data_only=True)
+            workbook = load_workbook(fileobj, read_only=True, data_only=False)
         except Exception:
             problem = _not_a_workbook()
     if problem:
@@ -109,11 +161,16 @@ def import_preview(*, council: Council, fileobj) -> ImportPreview:
         if SHEET not in workbook.sheetnames:
             preview.errors.append(_("The sheet “%(sheet)s” is missing.") % {"sheet": SHEET})
             return preview
-        rows = list(workbook[SHEET].iter_rows(max_col=len(HEADERS), values_only=True))
+        rows, errors = _read_rows(workbook[SHEET])
+    except Exception:
+        # Read-only openpyxl parses the sheet lazily, so a damaged one fails only here.
+        logger.exception("Unreadable assignment workbook")
+        preview.errors.append(_("The file is damaged and cannot be read as a workbook."))
+        return preview
     finally:
         workbook.close()
-    if len(rows) > MAX_ROWS + 1:
-        preview.errors.append(_("The sheet has too many rows."))
+    if errors:
+        preview.errors.extend(errors)
         return preview
     indicators = {i.code: i for i in selectors.indicators_of(council)}
     members = {
@@ -133,7 +190,12 @@ def import_preview(*, council: Council, fileobj) -> ImportPreview:
         where = _("Row %(row)s") % {"row": number}
         indicator = indicators.get(code)
         member = members.get(username)
-        if indicator is None:
+        if not code:
+            # e.g. a merged cell: only its first row holds the code
+            preview.errors.append(
+                f"{where}: " + _("“%(header)s” is required.") % {"header": HEADERS[0]}
+            )
+        elif indicator is None:
             preview.errors.append(
                 f"{where}: "
                 + _("Not indicators of this campaign's set: %(codes)s.") % {"codes": code}

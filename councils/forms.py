@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from assessments.forms import FlexibleDecimalField
@@ -73,6 +75,15 @@ class AssignForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("Assignment sheet (.xlsx)"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.ASSIGNMENT_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is larger than %(limit)s.") % {"limit": filesizeformat(limit)}
+            )
+        return upload
 
 
 class AppraisalForm(forms.Form):

@@ -265,7 +265,9 @@ def _write_planned(planned: list[PlannedAssignment], user) -> list[Assignment]:
     written = []
     for item in planned:
         assignment = Assignment.objects.filter(member=item.member, indicator=item.indicator).first()
-        if assignment is None:
+        if assignment is not None:
+            assignment.member, assignment.indicator = item.member, item.indicator  # no query
+        else:
             assignment = Assignment(member=item.member, indicator=item.indicator)
             assignment._history_user = user
             assignment.save()
@@ -345,7 +347,10 @@ def assignment_remove(
         )
     ids = [indicator.pk for indicator in _indicators(indicators, pillars)]
     removed = 0
-    for assignment in Assignment.objects.filter(member=member, indicator_id__in=ids):
+    for assignment in Assignment.objects.filter(member=member, indicator_id__in=ids).select_related(
+        "indicator"
+    ):
+        assignment.member = member
         assignment._history_user = user
         assignment.delete()
         removed += 1
@@ -518,6 +523,7 @@ def appraisal_record(
             appraisal = Appraisal(response=response, round=round, member=member)
         elif (appraisal.inputs, appraisal.score, appraisal.comment) == (inputs, value, comment):
             return appraisal
+        appraisal.response, appraisal.member = response, member  # loaded already: no query
         appraisal.inputs, appraisal.score, appraisal.comment = inputs, value, comment
         appraisal._history_user = member_user
         appraisal.save()
@@ -537,7 +543,10 @@ def _lock_for_explanation(response: Response, user, at) -> tuple[Response, Expla
         _refuse([_wrong_state(assessment, _("Explanation"))])
     problem = windows.window_problem(assessment.campaign, PhaseKind.EXPLANATION, at)
     _refuse([problem] if problem else [])
-    return response, Explanation.objects.select_for_update().filter(response=response).first()
+    explanation = Explanation.objects.select_for_update().filter(response=response).first()
+    if explanation is not None:
+        explanation.response = response  # loaded, with its assessment: no query for it
+    return response, explanation
 
 
 def _clean_text(text: str | None) -> str:

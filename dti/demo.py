@@ -81,6 +81,7 @@ from assessments.models import (
     AdministrativeUnit,
     Assessment,
     AssessmentState,
+    AuditEntry,
     Campaign,
     PhaseKind,
     Response,
@@ -88,6 +89,7 @@ from assessments.models import (
     UnitKind,
     User,
 )
+from councils import audit as council_audit
 from councils import services as council_services
 from councils.models import (
     Appraisal,
@@ -960,8 +962,14 @@ class Builder:
                 comment="",
             )
             appraisal._history_user = member.user
+            response.assessment = assessment
             rows.append(appraisal)
-        bulk_create_with_history(rows, Appraisal)
+        created = bulk_create_with_history(rows, Appraisal)
+        # Their audit entries too, as the service's would be (one statement).
+        AuditEntry.objects.bulk_create(
+            council_audit.appraisal_entry(row, row._history_user, new=True, changed={})
+            for row in created
+        )
 
     def explain(self, name: str, assessment: Assessment):
         officer, profile = self.officer(name), self.profiles[name]

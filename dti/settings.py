@@ -7,6 +7,7 @@ REDIS_URL to PostgreSQL and Redis (see docker-compose.yml).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "guardian",
     "simple_history",
+    "axes",
     "dti",
     "indicators",
     "assessments",
@@ -69,9 +71,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "dti.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dti.urls"
@@ -106,6 +111,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # WAL lets the demo serve pages while a background save runs.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool(
+    "POSTGRES_JIT", False
+):
+    # PostgreSQL compiles a query it guesses costly before running it; for a page's
+    # queries the compiling is the cost: 0.6 of the 1.3 s of the campaign page at
+    # 300 units (EXPLAIN ANALYZE, make bench). POSTGRES_JIT=1 gives it back.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ---------------------------------------------
@@ -115,6 +127,8 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            # Redis down or unreachable: a cache read fails in seconds, never hangs a page.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -128,8 +142,24 @@ else:
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
+# Acknowledged after it ran: a task whose worker was killed is delivered again.
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis down: queuing fails within about a second instead of retrying for 20 s
+# (the result backend's default); the callers say so and the work is queued
+# again later (rankings.services.recompute_queue, the hourly beat below).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": CELERY_TASK_PUBLISH_RETRY_POLICY}
+# A ranking computation still "running" after this long was abandoned (its
+# worker was killed): it counts as failed, and a new one may start.
+RANKING_RUN_STALE_MINUTES = int(os.environ.get("RANKING_RUN_STALE_MINUTES", "30"))
 CELERY_BEAT_SCHEDULE: dict = {  # hourly; the tasks are idempotent
     "self-assessment-reminders": {
         "task": "assessments.tasks.send_self_assessment_reminders",
@@ -143,19 +173,29 @@ CELERY_BEAT_SCHEDULE: dict = {  # hourly; the tasks are idempotent
         "task": "councils.tasks.send_council_reminders",
         "schedule": 3600.0,
     },
+    "ranking-computations-waiting": {
+        "task": "rankings.tasks.requeue_waiting_computations",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Accounts -------------------------------------------------------------
 AUTH_USER_MODEL = "assessments.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out (username, address) before the password is checked.
+    "dti.auth.LoginAttemptsBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ["username", "full_name", "email"]},
+    },
+    {
+        # Django's, with its refusal in Vietnamese (see the class).
+        "NAME": "dti.auth.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(os.environ.get("PASSWORD_MIN_LENGTH", "10"))},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -163,11 +203,33 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# A session ends at the first of: the browser closing, SESSION_COOKIE_AGE after
+# signing in (absolute), SESSION_IDLE_TIMEOUT without a request (idle). Both
+# limits are enforced on the server by dti.middleware.SessionTimeoutMiddleware.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
+SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; the public sees published data only
+
+# Sign-in throttling (django-axes): AXES_FAILURE_LIMIT wrong passwords for one
+# username from one address lock that pair out for AXES_COOLOFF_MINUTES; a
+# successful sign-in clears the count. An administrator unlocks at once with
+# ``manage.py axes_reset`` (or axes_reset_username). The wrong password typed
+# when confirming or publishing (dti.auth.ReauthenticationForm) counts too.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "dti.auth.lockout_response"  # templates/registration/locked_out.html
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Behind reverse proxies the client's address is the one the nearest proxies
+# appended to X-Forwarded-For: TRUSTED_PROXY_COUNT says how many there are (0:
+# none, the address is REMOTE_ADDR). Never more than there really are: the
+# header's other entries are whatever the client wrote.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "dti.auth.client_ip"
 
 # --- Language, time and numbers -------------------------------------------
 LANGUAGE_CODE = "vi"
@@ -208,6 +270,7 @@ EVIDENCE_ALLOWED_TYPES = env_list(
     "EVIDENCE_ALLOWED_TYPES", ["pdf", "docx", "doc", "xlsx", "xls", "jpg", "png"]
 )
 INDICATOR_SET_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+ASSIGNMENT_IMPORT_MAX_BYTES = 2 * 1024 * 1024
 
 # --- E-mail ---------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
@@ -224,9 +287,14 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "DTI <no-reply@localhost>")
 
 # --- Security -------------------------------------------------------------
+# With DEBUG off, ``manage.py check --deploy`` reports nothing (tests/test_settings.py);
+# each setting can still be turned off from the environment, e.g. for a plain-HTTP
+# intranet test machine (SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 SECURE_HSTS_SECONDS=0).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -234,8 +302,9 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    # The header only allows preloading; the domain is listed only if someone submits it.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 LOGGING = {
     "version": 1,

@@ -3,8 +3,10 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.password_validation import password_validators_help_texts
 from django.shortcuts import render
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from assessments import permissions, selectors
@@ -42,6 +44,31 @@ class LoginForm(AuthenticationForm):
 
 class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
+
+
+class PasswordForm(PasswordChangeForm):
+    """Django's form (current password, then the new one twice, checked by
+    AUTH_PASSWORD_VALIDATORS), with fields that work on a phone."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-control form-control-lg"
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Any signed-in person changes their own password; the session stays signed in."""
+
+    form_class = PasswordForm
+    template_name = "registration/password_change.html"
+    success_url = reverse_lazy("password_change_done")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(password_rules=password_validators_help_texts(), **kwargs)
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "registration/password_change_complete.html"
 
 
 # The kind is part of a unit's official name (Xã Trà Bùi, Thị trấn Trà Xuân) in

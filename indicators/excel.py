@@ -561,6 +561,23 @@ class _Reader:
         if missing:
             workbook.close()
             return None
+        # The size each sheet states (its <dimension>), before any row is read, so that a
+        # 100 000-row sheet is refused at once; rows() counts them anyway, since a sheet
+        # may state no size or a wrong one.
+        oversized = [sheet for sheet in SHEETS if (workbook[sheet].max_row or 0) > MAX_ROWS + 1]
+        for sheet in oversized:
+            self.errors.append(
+                ImportIssue(
+                    sheet,
+                    MAX_ROWS + 2,
+                    None,
+                    _("A sheet may have at most %(max)s rows; the rest was not read.")
+                    % {"max": MAX_ROWS},
+                )
+            )
+        if oversized:
+            workbook.close()
+            return None
         return workbook
 
     def check_headers(self, workbook) -> None:

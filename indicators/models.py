@@ -411,6 +411,13 @@ class Indicator(FrozenGuard):
                 )
 
     def score(self, inputs, general_info=None):
+        """The score of these raw inputs, as every service computes it.
+
+        Besides what the engine refuses, a ratio whose part exceeds its whole
+        is refused here (``scoring.check_ratio_part``), not scored as the maximum.
+        """
+        if self.method == scoring.RATIO:
+            scoring.check_ratio_part(rule=self.rule, inputs=inputs, general_info=general_info)
         return scoring.compute_score(
             method=self.method,
             rule=self.rule,

@@ -90,6 +90,9 @@ def to_decimal(value: Any, *, what: str) -> Decimal:
         # No real figure (population, documents, meetings) is this large; refusing it
         # also keeps Decimal arithmetic far from overflow.
         raise ScoringError(_("%(what)s: the number is too large.") % {"what": what})
+    if number and number.adjusted() < -MAX_DIGITS:
+        # “1e-999999” is no figure either, and a ratio divided by it overflows.
+        raise ScoringError(_("%(what)s: the number has too many decimal places.") % {"what": what})
     return number
 
 
@@ -209,6 +212,49 @@ def _term_value(rule: Mapping, term: str, inputs: Mapping, general_info: Mapping
             )
         return _non_negative(general_info[field], what=label)
     return _non_negative(inputs.get(term), what=label)
+
+
+class PartExceedsWhole(ScoringError):
+    """A ratio's part (a) typed larger than its whole (b)."""
+
+
+def check_ratio_part(*, rule: Mapping | None, inputs: Mapping | None, general_info=None) -> None:
+    """Refuse a ratio whose numerator exceeds its denominator.
+
+    Every ratio of the sets is a share of a whole (officials trained of all
+    officials, households connected of all households), so a > b is a typing
+    mistake, not a score above 100 % (and with b = 0 there is nothing to
+    count, so a must be 0 too). ``compute_score`` caps a/b at 1 as the method
+    states; the services call this first, so that the mistake is shown
+    instead of silently scored as the maximum (``Indicator.score``). Terms
+    that cannot be read are left to ``compute_score`` to refuse.
+    """
+    if not isinstance(rule or {}, Mapping) or not isinstance(inputs or {}, Mapping):
+        return
+    rule = rule or {}
+    try:
+        a = _term_value(rule, "a", inputs or {}, general_info or {})
+        b = _term_value(rule, "b", inputs or {}, general_info or {})
+    except (ScoringError, AttributeError, TypeError):
+        return  # compute_score says what is wrong with them
+    if a > b:  # with b = 0 too: nothing to count, so the part must be 0
+        a_spec, b_spec = rule.get("a") or {}, rule.get("b") or {}
+        a_label = a_spec.get("label") or a_spec.get("field") or "a"
+        b_label = b_spec.get("label") or b_spec.get("field") or "b"
+        raise PartExceedsWhole(
+            _(
+                "“%(a_label)s” (%(a)s) cannot be more than “%(b_label)s” (%(b)s): the part "
+                "cannot exceed the whole. Check both figures."
+            )
+            % {"a_label": a_label, "a": _plain(a), "b_label": b_label, "b": _plain(b)},
+            code="part_exceeds_whole",
+        )
+
+
+def _plain(number: Decimal) -> str:
+    """A figure as typed: no exponent, no trailing zeros after the decimal mark."""
+    text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def compute_score(

@@ -2,13 +2,16 @@
 
 Whether a publication may happen (decision filled in, a reason for a
 correction, every unit appraised) is ``services.campaign_publish``'s to say:
-its refusals are shown on the form unchanged, so the form checks formats only.
+its refusals are shown on the form unchanged, so the form checks formats only,
+and the organizer's password, asked again (``dti.auth.ReauthenticationForm``).
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from dti.auth import ReauthenticationForm
 
 DATE_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]
 
@@ -17,8 +20,12 @@ def _attrs(testid: str, **extra) -> dict:
     return {"class": "form-control", "data-testid": testid, **extra}
 
 
-class PublishForm(forms.Form):
-    """The decision that publishes the rankings: number, date, who signs it and as what."""
+class PublishForm(ReauthenticationForm):
+    """The decision that publishes the rankings: number, date, who signs it and as what.
+
+    Publishing cannot be undone (a correction is a new version), so the organizer
+    types their password again (``password``, checked with the ``request`` given).
+    """
 
     decision_number = forms.CharField(
         label=_("Decision number"),

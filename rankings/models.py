@@ -13,6 +13,8 @@ so pages only format them (``|percent:indicator_set.decimal_places``).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -61,6 +63,20 @@ SUB_INDEX_KINDS = [
 ]
 
 
+# The four result tables below are derived rows, rewritten whole by
+# ``services.campaign_recompute`` with INSERT … SELECT from live rows while the
+# campaign is locked, so every reference is right by construction; deletes
+# still cascade or are refused through Django. They carry no database foreign
+# key: its checks (three per row, deferred to the commit) cost 7.6 of 34
+# seconds of a national recomputation (10,000 units, measured with
+# ``make bench``). Every unique constraint starts with the campaign, so the
+# campaign needs no index of its own; nothing looks result rows up by pillar,
+# sub-index or band except the refused delete of a frozen set's row.
+DERIVED = {"db_constraint": False}
+DERIVED_CAMPAIGN = {"db_constraint": False, "db_index": False}
+DERIVED_REFERENCE = {"db_constraint": False, "db_index": False}
+
+
 class ScoreSummary(models.Model):
     """A unit's result at one stage: points, the DTI value and its band.
 
@@ -75,6 +91,7 @@ class ScoreSummary(models.Model):
         verbose_name=_("campaign"),
         related_name="score_summaries",
         on_delete=models.CASCADE,
+        **DERIVED_CAMPAIGN,
     )
     stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
     assessment = models.ForeignKey(
@@ -82,6 +99,7 @@ class ScoreSummary(models.Model):
         verbose_name=_("assessment"),
         related_name="score_summaries",
         on_delete=models.CASCADE,
+        **DERIVED,
     )
     achieved_points = models.DecimalField(_("points achieved"), **POINTS)
     max_points = models.DecimalField(_("max points"), **POINTS)
@@ -95,6 +113,7 @@ class ScoreSummary(models.Model):
         blank=True,
         # The set of a campaign is frozen, so its bands cannot go; never silently.
         on_delete=models.PROTECT,
+        **DERIVED_REFERENCE,
     )
     computed_at = models.DateTimeField(_("computed at"))
 
@@ -124,6 +143,7 @@ class PillarScore(models.Model):
         verbose_name=_("campaign"),
         related_name="pillar_scores",
         on_delete=models.CASCADE,
+        **DERIVED_CAMPAIGN,
     )
     stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
     assessment = models.ForeignKey(
@@ -131,9 +151,14 @@ class PillarScore(models.Model):
         verbose_name=_("assessment"),
         related_name="pillar_scores",
         on_delete=models.CASCADE,
+        **DERIVED,
     )
     pillar = models.ForeignKey(
-        "indicators.Pillar", verbose_name=_("pillar"), related_name="+", on_delete=models.PROTECT
+        "indicators.Pillar",
+        verbose_name=_("pillar"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        **DERIVED_REFERENCE,
     )
     achieved_points = models.DecimalField(_("points achieved"), **POINTS)
     max_points = models.DecimalField(_("max points"), **POINTS)
@@ -162,6 +187,7 @@ class SubIndexScore(models.Model):
         verbose_name=_("campaign"),
         related_name="sub_index_scores",
         on_delete=models.CASCADE,
+        **DERIVED_CAMPAIGN,
     )
     stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
     assessment = models.ForeignKey(
@@ -169,12 +195,14 @@ class SubIndexScore(models.Model):
         verbose_name=_("assessment"),
         related_name="sub_index_scores",
         on_delete=models.CASCADE,
+        **DERIVED,
     )
     sub_index = models.ForeignKey(
         "indicators.SubIndex",
         verbose_name=_("sub-index"),
         related_name="+",
         on_delete=models.PROTECT,
+        **DERIVED_REFERENCE,
     )
     achieved_points = models.DecimalField(_("points achieved"), **POINTS)
     max_points = models.DecimalField(_("max points"), **POINTS)
@@ -208,6 +236,7 @@ class Ranking(models.Model):
         verbose_name=_("campaign"),
         related_name="rankings",
         on_delete=models.CASCADE,
+        **DERIVED_CAMPAIGN,
     )
     stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
     kind = models.CharField(_("ranking"), max_length=10, choices=RankingKind.choices)
@@ -216,6 +245,7 @@ class Ranking(models.Model):
         verbose_name=_("assessment"),
         related_name="rankings",
         on_delete=models.CASCADE,
+        **DERIVED,
     )
     value = models.DecimalField(_("value (%)"), **PERCENT)
     rank = models.PositiveIntegerField(_("rank"))
@@ -243,13 +273,18 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
+    # The queue (Redis) did not answer: nothing ran; queued again by the hourly beat.
+    NOT_QUEUED = "not_queued", _("Not queued")
 
 
 class RankingRun(models.Model):
     """One computation of a campaign's summaries and rankings, for the organizer to follow.
 
     Written outside the computation's transaction, so that a run in progress
-    is visible as running and a failed one keeps its error.
+    is visible as running and a failed one keeps its error. A run still
+    running after ``settings.RANKING_RUN_STALE_MINUTES`` was abandoned (its
+    worker was killed): ``is_abandoned`` says so on reading, and the next run
+    (or the hourly beat) records it as failed.
     """
 
     campaign = models.ForeignKey(
@@ -279,6 +314,15 @@ class RankingRun(models.Model):
 
     def __str__(self):
         return f"{self.campaign} – {self.get_status_display()} ({self.started_at:%Y-%m-%d %H:%M})"
+
+    @staticmethod
+    def stale_before():
+        """Runs started before this and still running were abandoned."""
+        return timezone.now() - timedelta(minutes=settings.RANKING_RUN_STALE_MINUTES)
+
+    @property
+    def is_abandoned(self) -> bool:
+        return self.status == RunStatus.RUNNING and self.started_at < self.stale_before()
 
 
 # --- publication ----------------------------------------------------------------------

@@ -6,6 +6,7 @@ Every read is a fixed number of queries, whatever the number of units.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -282,6 +283,71 @@ def published_tables(*, publication: Publication) -> list[PublishedTable]:
         if rows:
             rows.sort(key=lambda row: (row[0], row[2].unit_name))
             tables.append(PublishedTable(kind=kind, label=RankingKind(kind).label, rows=rows))
+    return tables
+
+
+PUBLIC_PAGE_ROWS = 100
+
+
+@dataclass(frozen=True)
+class PublishedTablePage:
+    """One page of a published ranking, for the public page (a country has 10,000 rows)."""
+
+    kind: str
+    label: str
+    rows: list  # (rank, value, result), by rank then unit name
+    number: int
+    pages: int
+    total: int
+    parameter: str  # the query parameter that carries this table's page number
+
+    @property
+    def first_row(self) -> int:
+        return (self.number - 1) * PUBLIC_PAGE_ROWS + 1
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + len(self.rows) - 1
+
+
+def published_table_pages(
+    *, publication: Publication, pages: Mapping[str, str] | None = None
+) -> list[PublishedTablePage]:
+    """One page of each published ranking: 1 query for the counts, 1 per ranking shown.
+
+    ``pages`` maps each table's parameter (``trang-dti`` …) to the page asked
+    for; anything that is not a page number gives the first page, a number
+    past the end the last one.
+    """
+    pages = pages or {}
+    counts = publication.results.aggregate(
+        **{prefix: Count(f"{prefix}_rank") for _kind, prefix in PUBLISHED_KINDS}
+    )
+    tables = []
+    for kind, prefix in PUBLISHED_KINDS:
+        total = counts[prefix]
+        if not total:
+            continue
+        parameter = f"trang-{prefix}"
+        last = (total + PUBLIC_PAGE_ROWS - 1) // PUBLIC_PAGE_ROWS
+        asked = pages.get(parameter) or "1"
+        number = min(max(int(asked), 1), last) if asked.isdigit() else 1
+        start = (number - 1) * PUBLIC_PAGE_ROWS
+        found = publication.results.filter(**{f"{prefix}_rank__isnull": False}).order_by(
+            f"{prefix}_rank", "unit_name", "pk"
+        )[start : start + PUBLIC_PAGE_ROWS]
+        rows = [(getattr(r, f"{prefix}_rank"), getattr(r, f"{prefix}_value"), r) for r in found]
+        tables.append(
+            PublishedTablePage(
+                kind=kind,
+                label=RankingKind(kind).label,
+                rows=rows,
+                number=number,
+                pages=last,
+                total=total,
+                parameter=parameter,
+            )
+        )
     return tables
 
 

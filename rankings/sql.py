@@ -69,3 +69,17 @@ def insert_select(model: type[models.Model], rows: models.QuerySet, columns: Map
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({targets}) {sql}", params)
         return cursor.rowcount
+
+
+def percent_sql(achieved: str, maximum: str, *, places: int) -> str:
+    """``percent`` as SQL text, for the statements written by hand (same arithmetic).
+
+    ``achieved`` and ``maximum`` are SQL expressions of points (two decimals);
+    the result is NULL when the maximum is 0. ``tests/rankings`` holds it
+    equal to ``percent`` and to ``indicators.scoring.percentage``.
+    """
+    places = int(places)
+    a = f"CAST(ROUND(({achieved}) * 100) AS BIGINT)"
+    m = f"CAST(ROUND(({maximum}) * 100) AS BIGINT)"
+    unit = format(Decimal(1).scaleb(-places), "f")
+    return f"((({a}) * {200 * 10**places} + ({m})) / (NULLIF({m}, 0) * 2)) * {unit}"

@@ -52,7 +52,10 @@ def results_campaign(request, campaign_pk):
     return render(
         request,
         "rankings/public/campaign.html",
-        _context(publication, tables=selectors.published_tables(publication=publication)),
+        _context(
+            publication,
+            tables=selectors.published_table_pages(publication=publication, pages=request.GET),
+        ),
     )
 
 

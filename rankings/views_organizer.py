@@ -6,7 +6,7 @@ For the campaign's organizer and for administrators only; everyone else gets a
 Publishing itself is the organizer's: ``services.campaign_publish`` refuses
 anyone else, and its refusals are shown on the page unchanged.
 
-Thin views: reads through ``selectors``, writes through ``services`` and ``tasks``. Every
+Thin views: reads through ``selectors``, writes through ``services``. Every
 page is a fixed number of queries, whatever the number of units.
 """
 
@@ -24,6 +24,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments import permissions as assessment_permissions
@@ -31,13 +32,17 @@ from assessments.models import Assessment, AssessmentState, Campaign
 from assessments.views import refusal_messages
 from councils import selectors as council_selectors
 
-from . import selectors, services, tasks
+from . import selectors, services
 from .forms import PublishForm
 from .models import RankingKind, RunStatus, Stage
 
 logger = logging.getLogger(__name__)
 
 RUNS_SHOWN = 20
+NOT_QUEUED_MESSAGE = gettext_lazy(
+    "The job queue (Redis) does not answer, so the computation could not be queued. "
+    "It will be queued again automatically within the hour; you may also try again later."
+)
 RUNS_ON_RANKINGS_PAGE = 1  # the latest only, with a link to the others
 STAGE_PARAM = "giai-doan"
 AFTER_PARAM = "sau"  # a computation was queued after the run of this id (0: none before)
@@ -117,7 +122,8 @@ def _runs_context(campaign: Campaign, *, limit: int, after: int | None = None) -
     runs = selectors.ranking_runs(campaign=campaign, limit=limit)
     latest = runs[0] if runs else None
     queued = after is not None and (latest is None or latest.pk <= after)
-    running = latest is not None and latest.status == RunStatus.RUNNING
+    # A run abandoned by a killed worker is not waited for: it shows as abandoned.
+    running = latest is not None and latest.status == RunStatus.RUNNING and not latest.is_abandoned
     query = f"n={limit}" + (f"&{AFTER_PARAM}={after}" if queued else "")
     return {
         "runs": runs,
@@ -160,20 +166,21 @@ def campaign_recompute(request, pk):
     campaign = _campaign(request, pk)
     latest = selectors.latest_run(campaign=campaign)
     after = latest.pk if latest else 0
-    try:
-        tasks.recompute_campaign.delay(campaign.pk)
-    except Exception:  # noqa: BLE001 - no broker, or an eager run that failed (recorded)
-        logger.exception("Computing the rankings of campaign %s failed to start or run", pk)
-        failed = True
-    else:
-        failed = False
+    # Never raises: Redis down records a run "not queued", queued again by the hourly beat.
+    outcome = services.recompute_queue(campaign_id=campaign.pk)
+    failed, not_queued = outcome == "failed", outcome == "not_queued"
     limit = _number(request.POST.get("n"), RUNS_SHOWN)
     if request.htmx:
-        context = _base(campaign, **_runs_context(campaign, limit=limit, after=after))
-        context["just_finished"] = not context["polling"] and not failed
+        queued_after = None if not_queued else after
+        context = _base(campaign, **_runs_context(campaign, limit=limit, after=queued_after))
+        context["just_finished"] = not context["polling"] and not failed and not not_queued
         context["failed_now"] = failed
+        context["not_queued_now"] = not_queued
         return render(request, "rankings/organizer/_runs.html", context)
     newest = selectors.latest_run(campaign=campaign)
+    if not_queued:
+        messages.error(request, NOT_QUEUED_MESSAGE)
+        return redirect("rankings:campaign_runs", pk=campaign.pk)
     if failed:
         messages.error(
             request,
@@ -369,7 +376,7 @@ def campaign_publish(request, pk):
     options = {"correction": last is not None}
     errors: list[str] = []
     if request.method == "POST":
-        form = PublishForm(request.POST, **options)
+        form = PublishForm(request.POST, request=request, **options)
         if form.is_valid():
             data = form.cleaned_data
             try:

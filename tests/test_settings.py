@@ -96,3 +96,39 @@ def test_ci_runs_on_the_real_stack():
             "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
         )
         assert connection.vendor == expected
+
+
+def test_check_deploy_reports_nothing_with_production_settings():
+    """``manage.py check --deploy`` with DEBUG off, a real key and hosts: no warning at all."""
+    import secrets
+
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; production never does.
+        if k
+        not in {
+            "DEBUG",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "SECURE_HSTS_PRELOAD",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
+        and not k.startswith(("SECURE_", "SESSION_"))
+    }
+    env.update(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(64),
+            "ALLOWED_HOSTS": "dti.example.gov.vn",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout

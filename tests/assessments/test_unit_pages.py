@@ -12,6 +12,7 @@ from assessments import services
 from assessments.models import AssessmentState, Evidence, PhaseKind, Response
 from indicators.models import Indicator
 from tests.assessments.helpers import complete, fresh
+from tests.conftest import PASSWORD
 from tests.factories import (
     UserFactory,
     force_state,
@@ -393,14 +394,19 @@ def test_leader_confirms_then_the_page_is_read_only_and_refuses_saves(client, wo
     assert fresh(world.assessment).state == AssessmentState.SELF_ASSESSED
     assert "The self-assessment has been submitted" in submitted.content.decode()
 
+    world.people.leader.set_password(PASSWORD)
+    world.people.leader.save()
     client.force_login(world.people.leader)
     review = client.get(url("assessment_review", world.assessment.pk)).content.decode()
     assert 'data-testid="confirm-problems"' not in review
     assert 'data-testid="total">3 / 45' in review  # 1.1, 1.2, 2.1 at 1 point; 2.2 is a bonus
     # (3 + the 1-point bonus, added as the set's rule says) ÷ 45 = 8.89 %, as the rankings
     assert 'data-testid="total-percent">8.89\u00a0%' in review
+    # Confirming cannot be undone: the leader types their password again.
     confirmed = client.post(
-        url("assessment_review", world.assessment.pk), {"action": "confirm"}, follow=True
+        url("assessment_review", world.assessment.pk),
+        {"action": "confirm", "password": PASSWORD},
+        follow=True,
     )
     assert fresh(world.assessment).state == AssessmentState.CONFIRMED
     html = confirmed.content.decode()

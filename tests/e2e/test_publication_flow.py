@@ -44,6 +44,8 @@ def test_the_organizer_publishes_and_a_visitor_downloads_the_appendix(open_page,
     organizer.locator('[name="decision_date"]').fill("25/11/2026")
     organizer.locator('[name="signer_title"]').fill("KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH")
     organizer.locator('[name="signer_name"]').fill("Nguyễn Văn An")
+    # Publishing cannot be undone: the organizer types their password again.
+    organizer.locator('input[name="password"]').fill(PASSWORD)
     organizer.get_by_test_id("publish-button").click()
     expect(organizer.get_by_test_id("ranking-table").first).to_be_visible()
     assert Publication.objects.filter(campaign=campaign, version=1).exists()

@@ -212,6 +212,8 @@ def test_officer_fills_uploads_submits_and_leader_confirms(open_page, live_serve
     no_horizontal_overflow(review_phone)
     shot(review_phone, "unit-review-phone")
 
+    # Confirming cannot be undone: the leader types their password again.
+    review.locator('input[name="password"]').fill(PASSWORD)
     review.get_by_test_id("confirm").click()
     expect(review.get_by_test_id("read-only-banner")).to_be_visible()
     expect(review.get_by_test_id("state")).to_have_text("Đã xác nhận")

@@ -12,6 +12,7 @@ from django.urls import reverse
 from assessments.models import Assessment, AssessmentState
 from rankings import services
 from rankings.models import Publication, RankingRun, RunStatus, Stage
+from tests.conftest import PASSWORD
 from tests.factories import AgencyFactory, UserFactory, force_state, unit_tree
 from tests.rankings.helpers import campaign_of, score_everything, trimmed_commune_set
 
@@ -23,6 +24,8 @@ DECISION = {
     "decision_date": "25/11/2026",
     "signer_title": "KT. CHỦ TỊCH\r\nPHÓ CHỦ TỊCH",
     "signer_name": "Nguyễn Văn An",
+    # Publishing cannot be undone: the organizer types their password again.
+    "password": PASSWORD,
 }
 
 
@@ -57,6 +60,13 @@ def urls(world) -> dict[str, str]:
 
 def organizer(world):
     return world.campaign.created_by
+
+
+def with_password(user):
+    """The person can type ``PASSWORD`` where the page asks for it again."""
+    user.set_password(PASSWORD)
+    user.save(update_fields=["password"])
+    return user
 
 
 def status(client, user, url, method="get") -> int:
@@ -455,7 +465,7 @@ def test_the_publish_form_shows_what_is_not_ready_yet(client, world):
 
 def test_the_publish_form_refuses_without_a_decision_number_and_keeps_what_was_typed(client, world):
     appraised(world)
-    client.force_login(organizer(world))
+    client.force_login(with_password(organizer(world)))
     response = client.post(urls(world)["publish"], {**DECISION, "decision_number": " "})
     assert response.status_code == 400
     assert response.context["form"].non_field_errors() == [
@@ -473,7 +483,7 @@ def test_the_publish_form_refuses_without_a_decision_number_and_keeps_what_was_t
 def test_the_publish_form_shows_the_services_refusal_while_units_are_behind(client, world):
     appraised(world)
     force_state(world.assessments["Xã F"], S.EXPLANATION)
-    client.force_login(organizer(world))
+    client.force_login(with_password(organizer(world)))
     response = client.post(urls(world)["publish"], DECISION)
     assert response.status_code == 400
     errors = response.context["form"].non_field_errors()
@@ -484,7 +494,7 @@ def test_the_publish_form_shows_the_services_refusal_while_units_are_behind(clie
 
 def test_a_wrong_date_is_a_field_error(client, world):
     appraised(world)
-    client.force_login(organizer(world))
+    client.force_login(with_password(organizer(world)))
     response = client.post(urls(world)["publish"], {**DECISION, "decision_date": "31/02/2026"})
     assert response.status_code == 400
     assert response.context["form"].errors["decision_date"] == ["Enter a valid date."]
@@ -493,7 +503,7 @@ def test_a_wrong_date_is_a_field_error(client, world):
 
 def test_publishing_then_a_correction_that_needs_a_reason(client, world):
     appraised(world)
-    client.force_login(organizer(world))
+    client.force_login(with_password(organizer(world)))
     url = urls(world)["publish"]
     response = client.post(url, DECISION)
     public = reverse("rankings:results_campaign", args=[world.campaign.pk])
@@ -536,7 +546,7 @@ def test_publishing_then_a_correction_that_needs_a_reason(client, world):
 
 def test_an_administrator_sees_the_publish_page_but_cannot_publish(client, world):
     appraised(world)
-    admin = UserFactory(roles=["administrator"])
+    admin = with_password(UserFactory(roles=["administrator"]))
     client.force_login(admin)
     url = urls(world)["publish"]
     page = client.get(url)

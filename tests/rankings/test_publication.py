@@ -260,7 +260,8 @@ def _published_campaign_of(units: int):
     return campaign
 
 
-PUBLIC_CAMPAIGN_QUERIES = 3  # the publication, its versions, its results
+# the publication, its versions, the four tables' row counts, a page of each table
+PUBLIC_CAMPAIGN_QUERIES = 7
 
 
 @pytest.mark.parametrize("units", [3, 12])
@@ -272,3 +273,36 @@ def test_the_public_rankings_page_queries_do_not_grow_with_the_units(
     with django_assert_num_queries(PUBLIC_CAMPAIGN_QUERIES):
         page = client.get(url)
     assert len(page.context["tables"][0].rows) == units
+
+
+def test_the_public_rankings_are_paged_per_table_and_keep_the_other_parameters(
+    client, world, monkeypatch
+):
+    from rankings import selectors
+
+    appraised(world)
+    publish(world)
+    monkeypatch.setattr(selectors, "PUBLIC_PAGE_ROWS", 4)
+    url = urls(world)["campaign"]
+
+    def dti_page(query: str):
+        page = client.get(url + query)
+        assert page.status_code == 200
+        table = page.context["tables"][0]
+        return page, table, [(r.unit_name, rank) for rank, _value, r in table.rows]
+
+    page, table, rows = dti_page("")
+    assert rows == [("Xã A", 1), ("Xã B", 2), ("Xã C", 3), ("Xã D", 4)]
+    assert (table.number, table.pages, table.total) == (1, 2, 6)
+    html = page.content.decode()
+    assert "trang-dti=2" in html and "Hàng 1–4 / 6" in html
+    # The second page of one table leaves the others on theirs and the version asked for.
+    page, table, rows = dti_page("?trang-dti=2&trang-cqs=1&phien-ban=1")
+    assert rows == [("Xã E", 5), ("Xã F", 5)]
+    html = page.content.decode()
+    assert "Hàng 5–6 / 6" in html
+    assert 'href="?trang-dti=1&amp;trang-cqs=1&amp;phien-ban=1#table-dti"' in html
+    # Anything that is not a page gives the first page, past the end the last one.
+    assert dti_page("?trang-dti=abc")[2][0] == ("Xã A", 1)
+    assert dti_page("?trang-dti=-3")[2][0] == ("Xã A", 1)
+    assert dti_page("?trang-dti=99")[1].number == 2
