@@ -16,6 +16,21 @@ settings.load_profile("dti")
 PASSWORD = "Mat-khau-thu-nghiem-2025"
 
 
+@pytest.fixture(autouse=True)
+def site_language_after_each_test():
+    """Each test starts in the site's language.
+
+    The test client runs the locale middleware in the test's own thread, and a
+    request with the English cookie leaves English active for whatever runs
+    next in that thread; a test's outcome must not depend on the one before.
+    """
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def make_user(db, django_user_model):
     """``make_user("an", roles=["unit_officer"], full_name=...)``; the password is ``PASSWORD``."""
