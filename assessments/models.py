@@ -144,6 +144,7 @@ class Role(models.TextChoices):
     UNIT_OFFICER = "unit_officer", _("Unit officer")
     UNIT_LEADER = "unit_leader", _("Unit leader")
     COUNCIL_MEMBER = "council_member", _("Council member")
+    DATA_PROVIDER = "data_provider", _("Data provider")
 
 
 class User(AbstractUser):
@@ -362,6 +363,16 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
         default=dict,
         blank=True,
         help_text=_("Figures entered once per unit, keyed by the set's general information codes."),
+    )
+    general_info_provenance = models.JSONField(
+        _("general information provenance"),
+        default=dict,
+        blank=True,
+        encoder=DjangoJSONEncoder,
+        help_text=_(
+            "Per code: how the figure came (typed, imported, provided), by whom and when, "
+            "and the unit's note when it changed a provided figure."
+        ),
     )
     extended_until = models.DateTimeField(
         _("self-assessment extended until"),
@@ -593,11 +604,23 @@ class AssessmentTransition(models.Model):
 # --- Responses and evidence --------------------------------------------------
 
 
+class InputSource(models.TextChoices):
+    """How a figure reached the unit's inputs (provenance, shown wherever it is)."""
+
+    TYPED = "typed", _("Typed")
+    IMPORTED = "imported", _("Imported from a sheet")
+    PROVIDED = "provided", _("Provided by an agency")
+
+
 class Response(models.Model):
     """Điểm từng chỉ số: one indicator of one assessment.
 
     ``version`` grows with every save; ``services.response_save`` refuses a
     save made from an older version, so nobody overwrites another silently.
+    ``inputs_source`` and ``inputs_agency`` say where the current inputs came
+    from; ``updated_by``/``updated_at`` say who and when. A unit that changes
+    a figure an agency provided writes ``provided_change_note``, which the
+    council reads beside the two values.
     """
 
     assessment = models.ForeignKey(
@@ -624,6 +647,21 @@ class Response(models.Model):
         on_delete=models.PROTECT,
     )
     updated_at = models.DateTimeField(_("updated"), null=True, blank=True)
+    inputs_source = models.CharField(
+        _("source of the inputs"),
+        max_length=10,
+        choices=InputSource.choices,
+        default=InputSource.TYPED,
+    )
+    inputs_agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("providing agency"),
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    provided_change_note = models.TextField(_("why the provided figure was changed"), blank=True)
 
     history = HistoricalRecords()
 
@@ -814,6 +852,9 @@ class AuditAction(models.TextChoices):
     CALENDAR_CHANGED = "calendar_changed", _("Calendar changed")
     UNITS_CHANGED = "units_changed", _("Assessed units changed")
     RESULTS_PUBLISHED = "results_published", _("Results published")
+    PROVIDERS_CHANGED = "providers_changed", _("Data providers changed")
+    FIGURES_PROVIDED = "figures_provided", _("Figures provided by an agency")
+    DATA_REQUEST = "data_request", _("Data request asked, answered or withdrawn")
 
 
 class AuditEntryQuerySet(models.QuerySet):

@@ -55,6 +55,10 @@ def _rankings_not_computed(campaign: Campaign) -> list[str]:
     return [gettext("The rankings have not been computed yet.")]
 
 
+def _nothing_provided(assessment_id: int, *, indicator_id=None, code=None):
+    return None
+
+
 @dataclass
 class LaterAppHooks:
     """Answers the assessment guards need from apps that come later.
@@ -71,6 +75,10 @@ class LaterAppHooks:
     round_one_missing: Callable[[Assessment], list[str]] = _no_appraisals_yet
     round_two_missing: Callable[[Assessment], list[str]] = _nothing_disputed
     rankings_not_ready: Callable[[Campaign], list[str]] = _rankings_not_computed
+    # The providers app answers with the latest ``ProvidedFigure`` for one
+    # indicator (``indicator_id``) or general-information field (``code``) of
+    # an assessment, or None; by default no agency provides anything.
+    provided_figure: Callable[..., Any] = _nothing_provided
 
 
 hooks = LaterAppHooks()

@@ -50,6 +50,7 @@ from .models import (
     Evidence,
     EvidenceKind,
     EvidencePhase,
+    InputSource,
     Level,
     Phase,
     PhaseKind,
@@ -611,16 +612,85 @@ class StaleResponse(ValidationError):
         self.updated_at = response.updated_at
 
 
-def _store(response: Response, *, user, inputs: dict, self_score, note: str) -> Response:
+def _store(
+    response: Response,
+    *,
+    user,
+    inputs: dict,
+    self_score,
+    note: str,
+    source: str | None = None,
+    agency=None,
+    change_note: str | None = None,
+) -> Response:
+    """Write a new version of the response; ``source`` None keeps its provenance."""
     response.inputs = inputs
     response.self_score = self_score
     response.note = note
+    if source is not None:
+        response.inputs_source = source
+        response.inputs_agency = agency
+    if change_note is not None:
+        response.provided_change_note = change_note
     response.version += 1
     response.updated_by = user
     response.updated_at = timezone.now()
     response._history_user = user
     response.save()
     return response
+
+
+def inputs_equal(first: Mapping | None, second: Mapping | None) -> bool:
+    """The same figures, whether written ``12``, ``"12"`` or ``"12.0"``."""
+    first, second = dict(first or {}), dict(second or {})
+    if first.keys() != second.keys():
+        return False
+    for key, value in first.items():
+        other = second[key]
+        if value == other:
+            continue
+        if isinstance(value, bool) or isinstance(other, bool):
+            return False
+        if isinstance(value, list) or isinstance(other, list):
+            if sorted(map(str, value or [])) != sorted(map(str, other or [])):
+                return False
+            continue
+        try:
+            if scoring.to_decimal(value, what=key) != scoring.to_decimal(other, what=key):
+                return False
+        except ValidationError:
+            return False
+    return True
+
+
+def _provenance_of_typed(response: Response, inputs: dict, change_note: str | None):
+    """``(source, agency, change_note)`` of inputs the unit saves; refuses an unexplained change.
+
+    A unit may keep or change a figure an agency provided; changing it needs
+    a note, which the council reads beside both values. ``change_note=None``
+    keeps the note already written.
+    """
+    provided = selectors.hooks.provided_figure(
+        response.assessment_id, indicator_id=response.indicator_id
+    )
+    if provided is None or not inputs:
+        return InputSource.TYPED, None, ""
+    if inputs_equal(inputs, provided.value):
+        source = response.inputs_source
+        if source == InputSource.TYPED:
+            source = InputSource.PROVIDED
+        return source, provided.assignment.agency, ""
+    note = (response.provided_change_note if change_note is None else change_note).strip()
+    if not note:
+        raise ValidationError(
+            _(
+                "%(agency)s provided this figure. To change it, write why in “Reason for "
+                "changing the provided figure”; the council reads it."
+            )
+            % {"agency": provided.assignment.agency},
+            code="provided_change_note_required",
+        )
+    return InputSource.TYPED, None, note
 
 
 def response_save(
@@ -632,12 +702,14 @@ def response_save(
     response_id: int | None = None,
     assessment: Assessment | None = None,
     indicator: Indicator | None = None,
+    provided_change_note: str | None = None,
 ) -> Response:
     """Save one indicator's raw inputs and note; the score is computed, never typed.
 
     ``expected_version`` is the version the page showed: if someone saved
     since, ``StaleResponse`` is raised and nothing changes. ``inputs=None``
-    clears the answer. Inputs that cannot be scored are refused.
+    clears the answer. Inputs that cannot be scored are refused. Inputs that
+    differ from a figure an agency provided need ``provided_change_note``.
     """
     lookup = (
         {"pk": response_id}
@@ -666,9 +738,104 @@ def response_save(
         else:
             inputs = dict(inputs)
             score = response.indicator.score(inputs, locked.general_info)
-        if (inputs, score, note) == (response.inputs, response.self_score, response.note):
+        source, agency, change_note = _provenance_of_typed(response, inputs, provided_change_note)
+        if (inputs, score, note, source, change_note) == (
+            response.inputs,
+            response.self_score,
+            response.note,
+            response.inputs_source,
+            response.provided_change_note,
+        ):
             return response
-        return _store(response, user=user, inputs=inputs, self_score=score, note=note)
+        return _store(
+            response,
+            user=user,
+            inputs=inputs,
+            self_score=score,
+            note=note,
+            source=source,
+            agency=agency,
+            change_note=change_note,
+        )
+
+
+def response_prefill(
+    *, response: Response, inputs: Mapping, source: str, agency: Agency, user
+) -> bool:
+    """Pre-fill a response with a figure an agency provided; True when the inputs were written.
+
+    Called by the providers' services inside their transaction, with the
+    assessment locked. Nothing is written when the unit may not edit now
+    (state, calendar) or has typed its own answer: the unit's figure stands,
+    and its page shows the provided one beside it. Figures that cannot be
+    scored yet (a general-information figure missing) are not written either.
+    """
+    assessment = response.assessment
+    if assessment.editing_problems(EvidencePhase.SELF):
+        return False
+    if response.inputs_source == InputSource.TYPED and (response.is_answered or response.inputs):
+        return False
+    inputs = dict(inputs)
+    try:
+        score = response.indicator.score(inputs, assessment.general_info)
+    except scoring.PartExceedsWhole:
+        raise
+    except scoring.ScoringError:
+        return False
+    if inputs_equal(inputs, response.inputs) and response.inputs_agency_id == agency.pk:
+        return True  # already this agency's figure
+    _store(
+        response,
+        user=user,
+        inputs=inputs,
+        self_score=score,
+        note=response.note,
+        source=source,
+        agency=agency,
+        change_note="",
+    )
+    return True
+
+
+def general_info_prefill(
+    *, assessment: Assessment, code: str, value: str, source: str, agency: Agency, user
+) -> bool:
+    """Pre-fill one general-information figure an agency provided (assessment locked).
+
+    The same rule as ``response_prefill``: only while the unit may edit and
+    has not typed its own figure. Answered ratio indicators that take the
+    figure are scored again; one that would exceed its whole refuses it.
+    """
+    if assessment.editing_problems(EvidencePhase.SELF):
+        return False
+    provenance = dict(assessment.general_info_provenance or {})
+    known = provenance.get(code) or {}
+    if assessment.general_info.get(code) not in (None, "") and known.get("source", "typed") == (
+        InputSource.TYPED
+    ):
+        return False
+    provenance[code] = _provenance_entry(source=source, agency=agency, user=user)
+    info = dict(assessment.general_info)
+    changed = info.get(code) != value
+    info[code] = value
+    assessment.general_info = info
+    assessment.general_info_provenance = provenance
+    assessment._history_user = user
+    assessment.save(update_fields=["general_info", "general_info_provenance"])
+    if changed:
+        _rescore_ratios(assessment, {code}, user)
+    return True
+
+
+def _provenance_entry(*, source: str, agency=None, user=None, note: str = "") -> dict:
+    entry = {"source": str(source), "at": timezone.now().isoformat()}
+    if agency is not None:
+        entry.update(agency=agency.name, agency_id=agency.pk)
+    if user is not None:
+        entry.update(by=str(user), by_id=user.pk)
+    if note:
+        entry["note"] = note
+    return entry
 
 
 def _general_info_value(field: GeneralInfoField, value: Any) -> str | None:
@@ -683,7 +850,11 @@ def _general_info_value(field: GeneralInfoField, value: Any) -> str | None:
 
 
 def assessment_set_general_info(
-    *, assessment: Assessment, user, values: Mapping[str, Any]
+    *,
+    assessment: Assessment,
+    user,
+    values: Mapping[str, Any],
+    change_notes: Mapping[str, str] | None = None,
 ) -> Assessment:
     """Enter the unit's general information (population, officials ...): only the keys given.
 
@@ -691,6 +862,7 @@ def assessment_set_general_info(
     response whose figure was cleared becomes unanswered. Each such change is
     a new version, kept in the history. A figure that would make an answered
     share exceed its whole (a > b) is refused, with the indicators to correct.
+    Changing a figure an agency provided needs a note in ``change_notes``.
     """
     with transaction.atomic():
         locked = _lock_assessment(assessment.pk)
@@ -719,16 +891,44 @@ def assessment_set_general_info(
         changed = {code for code, value in cleaned.items() if info.get(code) != value}
         if not changed:
             return locked
+        provenance = dict(locked.general_info_provenance or {})
+        notes = {code: (text or "").strip() for code, text in (change_notes or {}).items()}
+        for code in sorted(changed):
+            provenance[code] = _typed_info_provenance(
+                locked, fields[code], cleaned[code], notes.get(code), provenance.get(code), user
+            )
         for code in changed:
             if cleaned[code] is None:
                 info.pop(code, None)
+                provenance.pop(code, None)
             else:
                 info[code] = cleaned[code]
         locked.general_info = info
+        locked.general_info_provenance = provenance
         locked._history_user = user
-        locked.save(update_fields=["general_info"])
+        locked.save(update_fields=["general_info", "general_info_provenance"])
         _rescore_ratios(locked, changed, user)
     return locked
+
+
+def _typed_info_provenance(assessment, field, value, note, known, user) -> dict:
+    """The provenance of a general-information figure the unit types; refuses an unexplained
+    change of a figure an agency provided."""
+    provided = selectors.hooks.provided_figure(assessment.pk, code=field.code)
+    if provided is not None and value is not None:
+        if inputs_equal({"v": value}, {"v": provided.value.get("value")}):
+            return _provenance_entry(
+                source=InputSource.PROVIDED, agency=provided.assignment.agency, user=user
+            )
+        note = note if note is not None else (known or {}).get("note", "")
+        if not note:
+            raise ValidationError(
+                _("%(agency)s provided “%(field)s”. To change it, write why; the council reads it.")
+                % {"agency": provided.assignment.agency, "field": field.name},
+                code="provided_change_note_required",
+            )
+        return _provenance_entry(source=InputSource.TYPED, user=user, note=note)
+    return _provenance_entry(source=InputSource.TYPED, user=user)
 
 
 def _rescore_ratios(assessment: Assessment, changed: set[str], user) -> None:

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "assessments",
     "councils",
     "rankings",
+    "providers",
+    "api",
 ]
 
 MIDDLEWARE = [
