@@ -9,8 +9,10 @@ The archive::
                                        rows per table, size and SHA-256 of every other member
     data/<app>.<model>.jsonl           one table: a header line {"model", "fields"}, then one
                                        JSON array per row, in primary-key order
-    files/<storage name>               every evidence file, under its name in the storage
-                                       (``evidence/<campaign>/<assessment>/<uuid>.<ext>``)
+    files/<storage name>               every evidence file and data-request answer file, under
+                                       its name in the storage
+                                       (``evidence/<campaign>/<assessment>/<uuid>.<ext>``,
+                                       ``data-requests/<request>/<uuid>.<ext>``)
 
 What a campaign takes along: its indicator set (and the sets it was copied
 from) with every part; the administrative units it involves (organizing and
@@ -20,7 +22,9 @@ row refers to, with their role groups; the campaign, phases, assessments,
 transition log, responses, evidence, department assignments, reminders; the
 council, members, assignments, appraisals, explanations, notices; score
 summaries, pillar and sub-index scores, rankings, computation runs,
-publications and published results; the simple_history rows of all these;
+publications and published results; the data providers' assignments and
+figures, the council's data requests and the files answering them; the
+simple_history rows of all these;
 django-guardian object permissions on exported objects; and the rows of any
 other model of the project's apps that point at the campaign (the audit log).
 
@@ -68,6 +72,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path, PurePosixPath
 from uuid import UUID
 
@@ -94,7 +99,7 @@ ROWS_PER_QUERY = 2000
 INSERT_BATCH = 500
 IDS_PER_QUERY = 500
 MANIFEST_MAX_BYTES = 64 * 1024 * 1024
-PROJECT_APPS = ("indicators", "assessments", "councils", "rankings", "dti")
+PROJECT_APPS = ("indicators", "assessments", "councils", "rankings", "providers", "dti")
 PACKAGE = "dti-platform"
 
 # Every table an archive holds, in the order it is written and restored.
@@ -149,6 +154,16 @@ TABLES = [
     "councils.historicalassignment_units",
     "councils.historicalappraisal",
     "councils.historicalexplanation",
+    "providers.providerassignment",
+    "providers.providerassignment_units",
+    "providers.providedfigure",
+    "providers.datarequest",
+    "providers.datarequestfile",
+    "providers.historicalproviderassignment",
+    "providers.historicalproviderassignment_units",
+    "providers.historicalprovidedfigure",
+    "providers.historicaldatarequest",
+    "providers.historicaldatarequestfile",
     # (models of the project's apps not named here follow, see ``extra_tables``)
     "guardian.userobjectpermission",
     "guardian.groupobjectpermission",
@@ -534,6 +549,27 @@ def select_campaigns(campaign_ids: list[int]) -> dict[str, _Table]:
         add(f"rankings.{label}", **of_campaign)
     add("rankings.publishedresult", publication__campaign_id__in=campaign_ids)
 
+    # Data providers: who owed which figures, what they sent, the council's requests.
+    add("providers.providerassignment", **of_campaign)
+    add(
+        "providers.providerassignment_units",
+        providerassignment__in=t["providers.providerassignment"].keys(),
+    )
+    add("providers.historicalproviderassignment", **of_campaign)
+    add(
+        "providers.historicalproviderassignment_units",
+        history_id__in=t["providers.historicalproviderassignment"].keys(),
+    )
+    add("providers.providedfigure", **of_assessment)
+    add("providers.historicalprovidedfigure", assessments)
+    add("providers.datarequest", **of_response)
+    add("providers.historicaldatarequest", responses)
+    requests = Q(request_id__in=t["providers.datarequest"].keys()) | Q(
+        request_id__in=t["providers.historicaldatarequest"].queryset.values("id")
+    )
+    add("providers.datarequestfile", requests)
+    add("providers.historicaldatarequestfile", requests)
+
     for label in extra_tables():
         queryset = _campaign_rows(label, t)
         if queryset is not None:
@@ -641,7 +677,9 @@ def evidence_files(t: dict[str, _Table]) -> tuple[list[str], set[str]]:
         for (name,) in t["assessments.evidence"].rows(["file"])
         if name  # citations and links have none
     }
+    current |= {name for (name,) in t["providers.datarequestfile"].rows(["file"]) if name}
     past = {name for (name,) in t["assessments.historicalevidence"].rows(["file"]) if name}
+    past |= {name for (name,) in t["providers.historicaldatarequestfile"].rows(["file"]) if name}
     return sorted(current | past), current
 
 
@@ -868,17 +906,20 @@ def _write_archive(archive, campaign_ids, storage, include_passwords) -> dict:
 
 # --- restore ------------------------------------------------------------------------------
 
+# The storage folders of the private files a campaign takes along.
+FILE_ROOTS = ("evidence", "data-requests")
 STORAGE_NAME = re.compile(r"[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-][A-Za-z0-9_.\-]*)*")
 
 
 def _safe_storage_name(name: str) -> bool:
-    """A relative path of plain parts under evidence/, no '..', no backslash, no absolute."""
+    """A relative path of plain parts under evidence/ or data-requests/, no '..', no
+    backslash, not absolute."""
     path = PurePosixPath(name)
     return (
         bool(STORAGE_NAME.fullmatch(name))
         and not path.is_absolute()
         and ".." not in path.parts
-        and path.parts[0] == "evidence"
+        and path.parts[0] in FILE_ROOTS
         and len(name) <= 255
     )
 
@@ -1161,8 +1202,14 @@ def _check_evidence(manifest: dict, files: list[str], using: str) -> None:
         .exclude(file="")
         .values_list("file", "sha256")
     )
+    request_files = (
+        model_of("providers.datarequestfile")
+        ._base_manager.using(using)
+        .exclude(file="")
+        .values_list("file", "sha256")
+    )
     present = set(files)
-    for name, sha256 in rows.iterator():
+    for name, sha256 in chain(rows.iterator(), request_files.iterator()):
         if name not in present:
             raise BackupError(f"The evidence file {name} is missing from the archive.")
         if members[FILES_DIR + name]["sha256"] != sha256:

@@ -20,6 +20,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.hashers import is_password_usable
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
@@ -37,9 +38,13 @@ from assessments.models import (
     Evidence,
     User,
 )
+from indicators.models import GeneralInfoField
+from providers import services as provider_services
+from providers.models import DataRequest, DataRequestFile, ProvidedFigure
+from providers.services import FigureRow
 from rankings import services as ranking_services
 from rankings.models import Publication, PublishedResult, Ranking, ScoreSummary
-from tests.factories import UserFactory, force_state
+from tests.factories import AgencyFactory, UserFactory, force_state
 from tests.rankings.helpers import build_world, responses_by_unit
 
 PDF = b"%PDF-1.7\n" + b"1 0 obj << /Type /Catalog >> endobj\n" * 20 + b"%%EOF\n"
@@ -109,6 +114,42 @@ def published_world():
     AssessmentTransition.objects.create(
         assessment=a, name="submit", from_state="open", to_state="self_assessed", by=world.officer
     )
+    # A data provider's figure and a council member's request answered with a file.
+    statistics = AgencyFactory(name="Chi cục Thống kê", kind="statistics", unit=a.unit.parent)
+    provider = UserFactory(agency=statistics, roles=["data_provider"])
+    provider_services.provider_assignment_create(
+        user=campaign.created_by,
+        campaign=campaign,
+        agency=statistics,
+        info_field=GeneralInfoField.objects.get(
+            indicator_set=campaign.indicator_set, code="tong_so_ho_gia_dinh"
+        ),
+    )
+    provider_services.figures_provide(
+        user=provider,
+        campaign=campaign,
+        rows=[FigureRow(unit=a.unit_id, field="tong_so_ho_gia_dinh", value=812)],
+        channel="api",
+    )
+    request = DataRequest.objects.create(
+        response=responses["Xã B"]["7.1"],
+        agency=statistics,
+        asked_by=world.chair.user,
+        question="Số hồ sơ trực tuyến quý IV?",
+        due_date=date(2025, 11, 30),
+        status="answered",
+        answer="Xem tệp đính kèm.",
+        answered_by=provider,
+    )
+    DataRequestFile.objects.create(
+        request=request,
+        file=ContentFile(PDF, name="tra-loi.pdf"),
+        original_name="Trả lời.pdf",
+        size=len(PDF),
+        sha256=hashlib.sha256(PDF).hexdigest(),
+        content_type="application/pdf",
+        uploaded_by=provider,
+    )
     assign_perm("assessments.close_appraisal_rounds", world.chair.user, campaign)
     assign_perm(
         "assessments.view_assessment",
@@ -153,6 +194,19 @@ def results(*, times: bool = True) -> dict:
         "evidence": list(
             Evidence.objects.order_by("pk").values_list(
                 "pk", "kind", "file", "sha256", "size", "original_name", "uploaded_by__username"
+            )
+        ),
+        "provided": sorted(
+            ProvidedFigure.objects.values_list(
+                "assessment__unit__name", "assignment__agency__name", "value", "provided_at"
+            )
+        ),
+        "provided_info": sorted(
+            Assessment.objects.values_list("unit__name", "general_info", "general_info_provenance")
+        ),
+        "requests": list(
+            DataRequestFile.objects.order_by("pk").values_list(
+                "request__question", "request__answer", "file", "sha256", "original_name"
             )
         ),
         "user_permissions": sorted(
@@ -227,7 +281,8 @@ def test_a_restored_campaign_gives_identical_rankings_results_permissions_and_fi
     world = published_world()
     campaign_id, pdf_id = world.campaign.pk, world.pdf.pk
     before, counts, files = results(), row_counts(), stored(original_root)
-    assert len(files) == 3 and counts["assessments.auditentry"] > 0
+    assert len(files) == 4 and counts["assessments.auditentry"] > 0
+    assert counts["providers.providedfigure"] == counts["providers.datarequestfile"] == 1
     assert counts["assessments.historicalevidence"] > counts["assessments.evidence"]
 
     first = backup.export_campaigns([world.campaign], tmp_path / "first.zip")
@@ -265,13 +320,13 @@ def test_a_restored_campaign_gives_identical_rankings_results_permissions_and_fi
     with monkeypatch.context() as patch:
         patch.setattr(backup, "reset_sequences", fail)
         assert_refused(first.path, "The restore failed and was undone (RuntimeError")
-    assert seen == [(counts["assessments.evidence"], 3)]  # it had got that far
+    assert seen == [(counts["assessments.evidence"], 4)]  # it had got that far
     assert backup.nonempty_tables() == [] and stored(restored_root) == {}
 
     result = backup.restore_archive(first.path)
 
-    assert result.files == 3
-    assert set(result.created_groups) == {"organizer", "unit_officer"}
+    assert result.files == 4
+    assert set(result.created_groups) == {"data_provider", "organizer", "unit_officer"}
     assert results() == before
     assert row_counts() == counts
     assert stored(restored_root) == files
