@@ -158,15 +158,14 @@ def simulate(
     # and every officer starts working when the measured window opens.
     time.sleep(max(0.0, rng.uniform(0, start - time.monotonic() - 5)))
 
-    def timed(action: str, call):
+    def timed(call):
         started = time.perf_counter()
         status, body = call()
         elapsed = (time.perf_counter() - started) * 1000
         return status, body, elapsed
 
-    status, _body, ms = timed("login page", lambda: session.request("GET", "/dang-nhap/"))
+    status, _body, ms = timed(lambda: session.request("GET", "/dang-nhap/"))
     status, body, ms = timed(
-        "login",
         lambda: session.form(
             "/dang-nhap/",
             {
@@ -177,7 +176,7 @@ def simulate(
         ),
     )
     samples = [("login", ms, status, status == 200 and "dang-xuat" in body)]
-    status, body, ms = timed("first page", lambda: session.request("GET", page))
+    status, body, ms = timed(lambda: session.request("GET", page))
     samples.append(("first page", ms, status, status == 200))
     time.sleep(max(0.0, start - time.monotonic()))
     saves, uploads = {}, []
@@ -198,7 +197,7 @@ def simulate(
                 "csrfmiddlewaretoken": session.csrf(),
             }
             path = f"{page}chi-so/{indicator}/"
-            status, body, ms = timed("save", lambda p=path, f=fields: session.form(p, f))
+            status, body, ms = timed(lambda p=path, f=fields: session.form(p, f))
             ok = status == 200 and SAVED in body and 'data-testid="conflict"' not in body
             if ok:
                 saves[str(response_id)] = value
@@ -211,7 +210,6 @@ def simulate(
             path = f"{page}chi-so/{indicator}/tai-lieu/"
             fields = {"kind": "file", "csrfmiddlewaretoken": session.csrf()}
             status, body, ms = timed(
-                "upload",
                 lambda p=path, f=fields, d=data: session.multipart(p, f, "file", "bien-ban.pdf", d),
             )
             ok = status == 200 and 'data-testid="evidence-errors"' not in body
@@ -219,7 +217,7 @@ def simulate(
                 uploads.append((response_id, hashlib.sha256(data).hexdigest()))
             samples.append(("upload", ms, status, ok))
         else:
-            status, body, ms = timed("page", lambda: session.request("GET", page))
+            status, body, ms = timed(lambda: session.request("GET", page))
             samples.append(("page", ms, status, status == 200))
     with lock:
         outcome.samples.extend(samples)
