@@ -168,11 +168,30 @@ def _calendar(campaign: Campaign, now) -> list[dict]:
     return rows
 
 
+UNIT_NAME_MAX = 100
+
+
 @login_required
 def campaign_detail(request, pk):
+    """The campaign's calendar, its counts and its units, 100 a page (``?trang=``).
+
+    The units table's filters (state, late, part of the name) stay in the
+    query string, so the pager keeps them.
+    """
     campaign = _viewable(request, pk)
     now = timezone.now()
-    progress = selectors.campaign_progress(campaign=campaign, now=now)
+    state = request.GET.get("trang-thai", "")
+    filters = {
+        "state": state if state in AssessmentState.values else "",
+        "late": request.GET.get("tre-han") == "1",
+        "name": " ".join(request.GET.get("q", "").split())[:UNIT_NAME_MAX],
+    }
+    progress = selectors.campaign_progress(
+        campaign=campaign,
+        now=now,
+        page=request.GET.get(selectors.CAMPAIGN_PAGE_PARAMETER),
+        **filters,
+    )
     calendar = _calendar(campaign, now)
     return render(
         request,
@@ -180,6 +199,8 @@ def campaign_detail(request, pk):
         {
             "campaign": campaign,
             "progress": progress,
+            "filters": filters,
+            "states": AssessmentState.choices,
             "by_state": [
                 (state, state.label, progress.by_state[state]) for state in AssessmentState
             ],

@@ -38,6 +38,25 @@ def member_of(user, council: Council) -> CouncilMember | None:
     return CouncilMember.objects.filter(council=council, user=user).first()
 
 
+def membership(user, campaign_id: int) -> CouncilMember | None:
+    """The person's membership of the council of a campaign, or None: 1 query.
+
+    With its council, the campaign and the person's agency: what the member's
+    pages and ``conflict_unit_ids`` read next.
+    """
+    if not _active(user):
+        return None
+    return (
+        CouncilMember.objects.filter(council__campaign_id=campaign_id, user=user)
+        .select_related(
+            "council__campaign__organizing_unit",
+            "council__campaign__indicator_set",
+            "user__agency",
+        )
+        .first()
+    )
+
+
 def can_manage_council(user, campaign: Campaign) -> bool:
     """Form the council and change its members: the campaign's organizer."""
     return assessment_permissions.is_organizer_of(
@@ -81,6 +100,39 @@ def appraisable_responses(member: CouncilMember) -> QuerySet:
         Response.objects.filter(assessment__campaign_id=member.council.campaign_id)
         .filter(Exists(covering))
         .exclude(assessment__unit_id__in=conflict_unit_ids(member.user))
+    )
+
+
+def appraisable_condition(member: CouncilMember) -> Q:
+    """``appraisable_responses`` as a condition on responses spelled with values: 1 query.
+
+    The same responses: the member's assignments are read first, so the
+    condition names the indicators (and, for an assignment limited to some
+    units, those units) as values. Over a national campaign the database
+    plans this far better than a correlated check per response: it knows
+    how many responses each indicator has. For the pages that count or list
+    many responses; the check of one response stays ``appraisable_responses``.
+    """
+    everywhere: set[int] = set()
+    units_of: dict[int, set[int]] = {}
+    for indicator_id, unit_id in Assignment.objects.filter(member=member).values_list(
+        "indicator_id", "units"
+    ):
+        if unit_id is None:
+            everywhere.add(indicator_id)
+        else:
+            units_of.setdefault(indicator_id, set()).add(unit_id)
+    # Assignments limited to the same units share one clause.
+    by_units: dict[frozenset[int], list[int]] = {}
+    for indicator_id, units in units_of.items():
+        by_units.setdefault(frozenset(units), []).append(indicator_id)
+    covered = Q(indicator_id__in=sorted(everywhere))
+    for units, indicator_ids in by_units.items():
+        covered |= Q(indicator_id__in=sorted(indicator_ids), assessment__unit_id__in=sorted(units))
+    return (
+        Q(assessment__campaign_id=member.council.campaign_id)
+        & covered
+        & ~Q(assessment__unit_id__in=conflict_unit_ids(member.user))
     )
 
 

@@ -342,13 +342,9 @@ def assignment_import(request, campaign_pk):
 
 
 def _membership(request, campaign_pk) -> CouncilMember:
-    campaign = _campaign(campaign_pk)
-    council = selectors.council_of(campaign)
-    member = permissions.member_of(request.user, council) if council else None
+    member = permissions.membership(request.user, campaign_pk)
     if member is None:
         raise Http404
-    council.campaign = campaign
-    member.council = council
     return member
 
 
@@ -435,32 +431,51 @@ def _indicators_by_id(council) -> dict[int, Indicator]:
     return {i.pk: i for i in selectors.indicators_of(council)}
 
 
+WORKBENCH_NAME_MAX = 100
+
+
 @login_required
 def workbench(request, campaign_pk):
+    """The member's rows, one page of units at a time (``?trang=``), with their progress.
+
+    The filters (unit, unit name, pillar, "differs from self", "not yet
+    appraised") stay in the query string, so the pager and the unit links keep
+    them; every count is the database's, whatever the number of units.
+    """
     member = _membership(request, campaign_pk)
     council = member.council
-    assessments = selectors.campaign_assessments(council=council)
-    own = permissions.conflict_unit_ids(member.user)
-    units = [a.unit for a in assessments if a.unit_id not in own]
     pillars = sorted(
         Pillar.objects.filter(indicator_set_id=council.campaign.indicator_set_id),
         key=lambda p: [int(x) if x.isdigit() else x for x in p.code.split(".")],
     )
-    unit = next((u for u in units if str(u.pk) == request.GET.get("unit")), None)
+    unit = selectors.workbench_unit(member=member, asked=request.GET.get("unit"))
     pillar = next((p for p in pillars if str(p.pk) == request.GET.get("pillar")), None)
     differs = request.GET.get("differs") == "1"
     pending = request.GET.get("pending") == "1"
-    all_rows = selectors.member_workbench(member=member)
-    if unit or pillar or differs or pending:
+    name = " ".join(request.GET.get("q", "").split())[:WORKBENCH_NAME_MAX]
+    row_filters = {
+        "pillar": pillar,
+        "differs_from_self": differs,
+        "not_yet_appraised": pending,
+        "scope": permissions.appraisable_condition(member),
+    }
+    listing = selectors.workbench_units(
+        member=member,
+        page=request.GET.get(selectors.WORKBENCH_PAGE_PARAMETER),
+        name=name,
+        **row_filters,
+    )
+    if unit is not None:
+        rows = selectors.member_workbench(member=member, unit=unit, **row_filters)
+    else:
         rows = selectors.member_workbench(
             member=member,
-            unit=unit,
-            pillar=pillar,
-            differs_from_self=differs,
-            not_yet_appraised=pending,
+            assessment_ids=[item.assessment_id for item in listing.units],
+            **row_filters,
         )
-    else:
-        rows = list(all_rows)
+        # In the order of the unit list: the units waiting for round 2 first.
+        order = {item.assessment_id: i for i, item in enumerate(listing.units)}
+        rows.sort(key=lambda r: order[r.assessment_id])
     # Round 2 first: the indicators the unit disputed and that wait for their second look.
     rows.sort(key=lambda r: not (r.state == AssessmentState.EXPLANATION and r.disputed))
     ids = [row.response_id for row in rows]
@@ -472,7 +487,6 @@ def workbench(request, campaign_pk):
         selectors.explanations_by_response(ids),
         closed,
     )
-    overall, per_unit = selectors.workbench_progress(all_rows)
     return render(
         request,
         "councils/workbench.html",
@@ -481,17 +495,21 @@ def workbench(request, campaign_pk):
             "council": council,
             "member": member,
             "rows": rows,
-            "units": units,
             "pillars": pillars,
+            "selected_unit": unit,
             "filters": {
                 "unit": unit.pk if unit else None,
                 "pillar": pillar.pk if pillar else None,
                 "differs": differs,
                 "pending": pending,
+                "q": name,
             },
-            "overall": overall,
-            "per_unit": per_unit,
-            "can_close": permissions.can_assign(request.user, council),
+            "overall": listing.overall,
+            "per_unit": listing.units,
+            "unit_page": listing.page,
+            # ``permissions.can_assign``, without asking for the membership again.
+            "can_close": member.closes_rounds
+            or permissions.can_manage_council(request.user, council.campaign),
             "closed_rounds": sorted(closed.items()),
         },
     )
@@ -551,13 +569,7 @@ def appraisal_save(request, campaign_pk, response_pk):
                 errors += refusal_messages(exc)
     else:
         errors += [e for es in form.errors.values() for e in es]
-    rows = [
-        row
-        for row in selectors.member_workbench(
-            member=member, unit=response.assessment.unit, pillar=indicator.pillar
-        )
-        if row.response_id == response.pk
-    ]
+    rows = selectors.member_workbench(member=member, response_ids=[response.pk])
     if not rows:
         raise Http404
     rows = _decorate(

@@ -433,6 +433,8 @@ def _responses(writer, assessments, plans, indicators, archetypes, at) -> int:
                     1,
                     None,
                     stamp,
+                    "typed",
+                    "",
                 )
 
     fields = [
@@ -444,6 +446,9 @@ def _responses(writer, assessments, plans, indicators, archetypes, at) -> int:
         "version",
         "updated_by_id",
         "updated_at",
+        # COPY writes no model defaults: typed by the unit, nothing provided changed.
+        "inputs_source",
+        "provided_change_note",
     ]
     return writer.write(Response, fields, rows())
 
@@ -608,6 +613,23 @@ def generate(
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     _publish(campaign, organizer)
+    if connection.vendor == "postgresql":
+        # The rankings' too: analysed only before them, a second campaign's rows looked
+        # like one row to the planner (autovacuum is off on some machines).
+        from rankings.models import (
+            PillarScore,
+            PublishedResult,
+            Ranking,
+            ScoreSummary,
+            SubIndexScore,
+        )
+
+        tables = ", ".join(
+            model._meta.db_table
+            for model in (PillarScore, Ranking, ScoreSummary, SubIndexScore, PublishedResult)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {tables}")
     return _describe(campaign, created=True)
 
 

@@ -74,22 +74,19 @@ def _base(campaign: Campaign, **extra) -> dict:
 # --- 1. the provisional rankings -------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Table:
-    kind: str
-    label: str
-    entries: list
-
-
 @login_required
 def campaign_rankings(request, pk):
+    """The four rankings of a stage, one page of 100 rows each (``?trang-dti=2`` …)."""
     campaign = _campaign(request, pk)
     stage = _stage(request)
-    by_kind = selectors.rankings_by_kind(campaign=campaign, stage=stage)
-    tables = [Table(kind, RankingKind(kind).label, entries) for kind, entries in by_kind.items()]
-    computed_at = min(
-        (entry.computed_at for entries in by_kind.values() for entry in entries), default=None
+    found = selectors.ranking_table_pages(campaign=campaign, stage=stage, pages=request.GET)
+    # Each row links to its unit's scorecard: one reverse() for the 400 rows of a page.
+    head, _zero, tail = reverse("rankings:campaign_scorecard", args=[campaign.pk, 0]).rpartition(
+        "/0/"
     )
+    for table in found.tables:
+        for entry in table.entries:
+            entry.scorecard_url = f"{head}/{entry.assessment_id}/{tail}"
     return render(
         request,
         "rankings/organizer/rankings.html",
@@ -97,8 +94,8 @@ def campaign_rankings(request, pk):
             campaign,
             stage=stage,
             stage_label=Stage(stage).label,
-            tables=tables,
-            computed_at=computed_at,
+            tables=found.tables,
+            computed_at=found.computed_at,
             not_ready=selectors.rankings_not_ready(campaign),
             **_runs_context(campaign, limit=RUNS_ON_RANKINGS_PAGE),
         ),

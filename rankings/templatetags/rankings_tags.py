@@ -1,4 +1,4 @@
-"""Template tags of the public rankings pages."""
+"""Template tags of the rankings pages and of the other paged lists."""
 
 from django import template
 
@@ -6,9 +6,12 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def page_query(context, parameter: str, number: int) -> str:
+def page_query(context, parameter: str, number: int, drop: str = "") -> str:
     """The page's query string with ``parameter`` set to ``number``; the rest kept
-    (the version asked for, the other tables' pages)."""
+    (the version asked for, the other tables' pages, the filters) except the
+    parameters named in ``drop`` (comma-separated)."""
     query = context["request"].GET.copy()
+    for name in (drop or "").split(","):
+        query.pop(name.strip(), None)
     query[parameter] = str(number)
     return query.urlencode()

@@ -313,11 +313,48 @@ def test_the_campaign_page_reads_a_constant_number_of_queries(
 ):
     organizer, campaign = organizer_with_units(units)
     client.force_login(organizer)
-    # session, user, roles, campaign, phases, indicator count, deadline, progress rows
-    with django_assert_num_queries(8):
+    # session, user, roles, campaign, phases, indicator count, deadline, the counts (per
+    # state, late, kept by the filters), one page of units
+    with django_assert_num_queries(9):
         response = client.get(detail_url(campaign))
     assert response.status_code == 200
     assert response.content.decode().count('data-testid="unit-row"') == units
+
+
+def test_the_campaign_page_pages_its_units_and_keeps_the_filters(en, db, monkeypatch):
+    from assessments import selectors
+
+    organizer, campaign = organizer_with_units(12)  # Xã 12-0 … Xã 12-11; one self-assessed
+    names = sorted(campaign.assessments.values_list("unit__name", flat=True))
+    confirmed = campaign.assessments.get(unit__name=names[0])
+    force_state(confirmed, AssessmentState.CONFIRMED)
+    set_window(campaign, PhaseKind.SELF_ASSESSMENT, "closed")  # the others are late
+    monkeypatch.setattr(selectors, "CAMPAIGN_PAGE_ROWS", 5)
+    en.force_login(organizer)
+
+    def listed(**params):
+        html = page_of(en, detail_url(campaign), data=params)
+        return html, list(rows(html))
+
+    html, found = listed()
+    assert found == names[:5]
+    assert (by_testid(html, "count-total"), by_testid(html, "count-late")) == ("12", "11")
+    assert "Rows 1–5 of 12" in html
+    assert 'href="?trang=2#table-units"' in html
+    assert listed(trang="3")[1] == names[10:]
+    assert listed(trang="9")[1] == names[10:]  # past the end: the last page
+    # Filtered: the counts stay the campaign's, the pager keeps the filters.
+    html, found = listed(**{"tre-han": "1", "trang": "2"})
+    assert found == names[6:11]
+    assert (by_testid(html, "count-total"), by_testid(html, "count-late")) == ("12", "11")
+    assert 'href="?tre-han=1&amp;trang=3#table-units"' in html
+    assert listed(**{"trang-thai": "confirmed"})[1] == [names[0]]
+    self_assessed = campaign.assessments.get(state=AssessmentState.SELF_ASSESSED).unit.name
+    assert listed(**{"trang-thai": "self_assessed", "q": self_assessed})[1] == [self_assessed]
+    assert listed(**{"trang-thai": "appraised_2", "q": self_assessed})[1] == []
+    html, found = listed(q="nowhere")
+    assert found == []
+    assert "No unit matches these filters." in html
 
 
 # --- calendar and units ----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessments.models import Assessment, AssessmentState
-from councils import services
+from councils import selectors, services
 from councils.models import Appraisal, Assignment, CouncilMember, CouncilRole, Explanation
 from tests.councils.helpers import fresh, in_explanation, in_round_one, response_of
 from tests.factories import (
@@ -323,18 +323,115 @@ def _queries(client, user, url) -> tuple[int, object]:
     return len(queries), page
 
 
-WORKBENCH_QUERIES = 18  # session, user, campaign, council, member, rows ×2, evidence, windows ×2, …
+# session, user, membership (council, campaign, agency), pillars, progress (overall, the
+# page of units), rows ×2, windows ×2, indicators, evidence, explanations, roles
+WORKBENCH_QUERIES = 14
 MATRIX_QUERIES = 24  # session, user, campaign, council, matrix 5, coverage 6, bulk form 8, …
 
 
-@pytest.mark.parametrize(("units", "indicators"), [(2, 8), (10, 40)])
+@pytest.mark.parametrize(("units", "indicators"), [(2, 8), (10, 40), (30, 4)])
 def test_the_workbench_queries_grow_with_neither_units_nor_indicators(
-    client, db, units, indicators
+    client, db, units, indicators, django_assert_num_queries
 ):
     campaign, _organizer, police = _campaign_sized(units=units, indicators=indicators)
-    count, page = _queries(client, police, reverse("councils:workbench", args=[campaign.pk]))
-    assert len(page.context["rows"]) == units * indicators
-    assert count == WORKBENCH_QUERIES
+    url = reverse("councils:workbench", args=[campaign.pk])
+    as_user(client, police)
+    client.get(url)  # warm the session and the content types
+    with django_assert_num_queries(WORKBENCH_QUERIES):
+        page = client.get(url)
+    shown = page.context["unit_page"].shown
+    assert page.context["unit_page"].total == units
+    assert len(page.context["rows"]) == shown * indicators
+    assert shown == max(1, min(units, selectors.WORKBENCH_ROWS_PER_PAGE // indicators))
+    assert (page.context["overall"].done, page.context["overall"].total) == (
+        0,
+        units * indicators,
+    )
+    # A unit chosen and every filter on: one query more, to find the unit.
+    pillar = campaign.indicator_set.pillars.order_by("code").first()
+    unit = Assessment.objects.filter(campaign=campaign).order_by("unit__name").last().unit
+    filtered = {"unit": unit.pk, "pillar": pillar.pk, "pending": "1", "q": "X"}
+    with django_assert_num_queries(WORKBENCH_QUERIES + 1):
+        page = client.get(url, filtered)
+    assert {row.unit_name for row in page.context["rows"]} == {unit.name}
+
+
+def test_the_workbench_pages_its_units_and_keeps_the_filters(client, db):
+    campaign, _organizer, police = _campaign_sized(units=30, indicators=4)
+    url = reverse("councils:workbench", args=[campaign.pk])
+    names = sorted(
+        Assessment.objects.filter(campaign=campaign).values_list("unit__name", flat=True)
+    )
+    as_user(client, police)
+
+    def page_of(**params):
+        page = client.get(url, params)
+        assert page.status_code == 200
+        listed = [unit.unit_name for unit in page.context["per_unit"]]
+        if "unit" not in params:
+            assert {row.unit_name for row in page.context["rows"]} == set(listed)
+        return page, listed
+
+    # 4 rows a unit: 7 units (28 rows) a page, 5 pages.
+    assert selectors.WORKBENCH_ROWS_PER_PAGE == 30
+    first, listed = page_of()
+    paging = first.context["unit_page"]
+    assert (paging.number, paging.pages, paging.total, paging.per_page) == (1, 5, 30, 7)
+    assert listed == names[:7]
+    assert len(first.context["rows"]) == 28
+    html = first.content.decode()
+    assert "Units 1–7 of 30" in html
+    assert 'href="?trang=2#table-units"' in html
+    assert page_of(trang="5")[1] == names[28:]
+    assert page_of(trang="99")[0].context["unit_page"].number == 5  # past the end: the last
+    assert page_of(trang="x")[1] == names[:7]  # not a number: the first
+    # The filters stay in the pager's and the units' links; choosing a unit keeps the page.
+    second, listed = page_of(pending="1", trang="2")
+    html = second.content.decode()
+    assert 'href="?pending=1&amp;trang=3#table-units"' in html
+    unit_pk = second.context["per_unit"][0].unit_id
+    assert f'href="?pending=1&amp;trang=2&amp;unit={unit_pk}"' in html
+    one, listed = page_of(pending="1", trang="2", unit=unit_pk)
+    assert {row.unit_name for row in one.context["rows"]} == {names[7]}
+    assert 'href="?pending=1&amp;trang=2"' in one.content.decode()  # back to the list
+    # The name filter pages only the units it keeps.
+    only, listed = page_of(q=names[29])
+    assert listed == [names[29]]
+    assert only.context["unit_page"].total == 1
+    assert (only.context["overall"].done, only.context["overall"].total) == (0, 120)
+
+
+def test_the_workbench_counts_each_unit_in_sql_and_lists_round_two_first(client, assigned):
+    from django.utils import timezone
+
+    from tests.councils.helpers import in_round_two
+
+    in_round_one(assigned)
+    b_21 = response_of(assigned.assessment_b, "2.1")
+    services.appraisal_record(
+        response=b_21, member_user=assigned.people.police, round=1, score="8", comment="Thiếu."
+    )
+    url = reverse("councils:workbench", args=[assigned.campaign.pk])
+    as_user(client, assigned.people.police)
+
+    def progress():
+        page = client.get(url)
+        units = [(u.unit_name, u.done, u.total) for u in page.context["per_unit"]]
+        return units, (page.context["overall"].done, page.context["overall"].total)
+
+    assert progress() == ([("Xã A", 0, 2), ("Xã B", 1, 2)], (1, 4))
+    # Xã B disputes 2.1: its round-2 row waits, and the unit comes first.
+    Explanation.objects.create(
+        response=b_21, text="Đủ biên bản.", status="submitted", submitted_at=timezone.now()
+    )
+    in_round_two(assigned, assigned.assessment_b)
+    assert progress() == ([("Xã B", 0, 2), ("Xã A", 0, 2)], (0, 4))
+    pending = client.get(url, {"pending": "1"}).context["rows"]
+    assert [(r.unit_name, r.code) for r in pending][:1] == [("Xã B", "2.1")]
+    services.appraisal_record(
+        response=b_21, member_user=assigned.people.police, round=2, score="10", comment="Đủ."
+    )
+    assert progress() == ([("Xã B", 1, 2), ("Xã A", 0, 2)], (1, 4))
 
 
 @pytest.mark.parametrize(("units", "indicators"), [(2, 8), (10, 40)])

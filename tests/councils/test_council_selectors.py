@@ -70,3 +70,70 @@ def test_workbench_rows_and_filters(assigned, django_assert_num_queries):
         member=assigned.members.chair, pillar=assigned.pillars["1"], unit=assigned.a
     )
     assert [(r.unit_name, r.code) for r in chair_rows] == [("Xã A", "1.1"), ("Xã A", "1.2")]
+
+
+def test_the_workbench_unit_counts_agree_with_its_rows_under_every_filter(assigned):
+    """The page's unit list counts in SQL (joins); the rows filter each row (``Exists``):
+    both must keep the same units and count the same progress, whatever the filters."""
+    from itertools import product
+
+    from django.utils import timezone
+
+    from councils.models import Explanation
+    from councils.permissions import appraisable_condition
+    from tests.councils.helpers import in_round_two
+
+    in_round_one(assigned)
+    chair, postman = assigned.people.chair, assigned.people.postman
+    b = assigned.assessment_b
+    # Xã B: 1.1 appraised as self-scored, 1.2 lower, then disputed and re-appraised in round 2.
+    services.appraisal_record(
+        response=response_of(b, "1.1"), member_user=chair, round=1, score="10"
+    )
+    services.appraisal_record(
+        response=response_of(b, "1.2"), member_user=postman, round=1, score="5", comment="Ít."
+    )
+    Explanation.objects.create(
+        response=response_of(b, "1.2"), text="Đủ.", status="submitted", submitted_at=timezone.now()
+    )
+    in_round_two(assigned, b)
+    services.appraisal_record(
+        response=response_of(b, "1.2"), member_user=chair, round=2, score="20", comment="Đủ."
+    )
+    # Xã A (confirmed): 1.1 lower by the chair.
+    services.appraisal_record(
+        response=response_of(assigned.assessment_a, "1.1"),
+        member_user=chair,
+        round=1,
+        score="0",
+        comment="Không có.",
+    )
+    for who in ("chair", "postman"):
+        member = getattr(assigned.members, who)
+        combinations = product((None, "1", "2"), (False, True), (False, True))
+        for pillar_code, differs, pending in combinations:
+            filters = {
+                "pillar": assigned.pillars[pillar_code] if pillar_code else None,
+                "differs_from_self": differs,
+                "not_yet_appraised": pending,
+            }
+            rows = selectors.member_workbench(member=member, **filters)
+            listing = selectors.workbench_units(
+                member=member, scope=appraisable_condition(member), **filters
+            )
+            assert sorted(u.unit_name for u in listing.units) == sorted(
+                {r.unit_name for r in rows}
+            ), (who, filters)
+            every = selectors.member_workbench(member=member)
+
+            def done(rows):
+                return sum(
+                    (r.round_2 if r.state == "explanation" and r.disputed else r.round_1)
+                    is not None
+                    for r in rows
+                )
+
+            assert (listing.overall.done, listing.overall.total) == (done(every), len(every))
+            for unit in listing.units:
+                mine = [r for r in every if r.unit_id == unit.unit_id]
+                assert (unit.done, unit.total) == (done(mine), len(mine))

@@ -582,9 +582,10 @@ def queries(client, user, url) -> tuple[int, object]:
     return len(captured), page
 
 
-# session, user, campaign, roles, agency (the organizer's unit); the rankings (1);
-# rankings_not_ready (the final results' count, 4 "changed since"); the runs (1)
-RANKINGS_QUERIES = 12
+# session, user, campaign, roles, agency (the organizer's unit); the rankings (3: their
+# sizes, the rows of each page, those rows); rankings_not_ready (the final results'
+# count, 4 "changed since"); the runs (1)
+RANKINGS_QUERIES = 14
 # session, user, campaign, roles, agency; distribution, pillar averages, states, overview
 # (1 each); rankings_not_ready (5)
 DASHBOARD_QUERIES = 14
@@ -608,3 +609,41 @@ def test_the_queries_grow_not_with_the_units(client, db, page, expected):
         counts.append(count)
     assert counts[0] == counts[1]
     assert counts[0] == expected
+
+
+def test_the_provisional_rankings_are_paged_like_the_public_ones(client, db, monkeypatch):
+    from rankings import selectors
+
+    campaign = sized(12)
+    url = reverse("rankings:campaign_rankings", args=[campaign.pk])
+    client.force_login(campaign.created_by)
+    whole = selectors.rankings_by_kind(campaign=campaign, stage=Stage.FINAL)
+    monkeypatch.setattr(selectors, "ORGANIZER_PAGE_ROWS", 5)
+
+    def shown(**params):
+        page = client.get(url, params)
+        assert page.status_code == 200
+        return page, {
+            t.kind: (t.number, t.pages, [(e.rank, e.assessment.unit.name) for e in t.entries])
+            for t in page.context["tables"]
+        }
+
+    def expected(kind, number, start, end):
+        return (number, 3, [(e.rank, e.assessment.unit.name) for e in whole[kind][start:end]])
+
+    page, tables = shown()
+    assert list(tables) == list(whole)
+    assert tables["dti"] == expected("dti", 1, 0, 5)
+    html = page.content.decode()
+    assert "Rows 1–5 of 12" in html
+    assert 'href="?trang-dti=2#table-dti"' in html
+    # Each table keeps its own page; the stage and the other tables' pages stay in the links.
+    page, tables = shown(**{"giai-doan": "final", "trang-dti": "2", "trang-cqs": "3"})
+    assert tables["dti"] == expected("dti", 2, 5, 10)
+    assert tables["cqs"] == expected("cqs", 3, 10, 12)
+    assert tables["kts"] == expected("kts", 1, 0, 5)
+    assert 'href="?giai-doan=final&amp;trang-dti=3&amp;trang-cqs=3#table-dti"' in (
+        page.content.decode()
+    )
+    assert shown(**{"trang-dti": "99"})[1]["dti"] == expected("dti", 3, 10, 12)
+    assert shown(**{"trang-dti": "-1"})[1]["dti"] == expected("dti", 1, 0, 5)
