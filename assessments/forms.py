@@ -114,9 +114,18 @@ class ResponseForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
     )
 
-    def __init__(self, *args, indicator, prefix=None, **kwargs):
+    def __init__(self, *args, indicator, prefix=None, provided_note=False, **kwargs):
         self.indicator = indicator
         super().__init__(*args, prefix=prefix, **kwargs)
+        if provided_note:
+            # An agency provided this figure: changing it needs a reason (the service says
+            # when), which the council reads beside both values.
+            self.fields["provided_change_note"] = forms.CharField(
+                label=_("Reason for changing the provided figure"),
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+            )
         method, rule = indicator.method, indicator.rule or {}
         fields = {}
         if method in (scoring.MANUAL, scoring.TIERS, scoring.COUNT):
@@ -168,7 +177,11 @@ class ResponseForm(forms.Form):
     @staticmethod
     def initial_from(response) -> dict:
         inputs = response.inputs or {}
-        initial = {"expected_version": response.version, "note": response.note}
+        initial = {
+            "expected_version": response.version,
+            "note": response.note,
+            "provided_change_note": response.provided_change_note,
+        }
         method = response.indicator.method
         if method == scoring.YES_NO and isinstance(inputs.get("value"), bool):
             initial["value"] = "yes" if inputs["value"] else "no"
@@ -201,11 +214,19 @@ class ResponseForm(forms.Form):
         return values or None
 
 
-class GeneralInfoForm(forms.Form):
-    """The set's general information fields (population, officials ...), by code."""
+NOTE_PREFIX = "change_note__"
 
-    def __init__(self, *args, fields, **kwargs):
+
+class GeneralInfoForm(forms.Form):
+    """The set's general information fields (population, officials ...), by code.
+
+    A field an agency provided (``provided_codes``) has a second one,
+    ``change_note__<code>``: why the unit changed the agency's figure.
+    """
+
+    def __init__(self, *args, fields, provided_codes=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.codes = [field.code for field in fields]
         for field in fields:
             if field.kind == field.Kind.NUMBER:
                 self.fields[field.code] = FlexibleDecimalField(label=field.name, required=False)
@@ -216,6 +237,29 @@ class GeneralInfoForm(forms.Form):
                     max_length=500,
                     widget=forms.TextInput(attrs={"class": "form-control"}),
                 )
+            if field.code in provided_codes:
+                self.fields[NOTE_PREFIX + field.code] = forms.CharField(
+                    label=_("Reason for changing the provided figure"),
+                    required=False,
+                    max_length=2000,
+                    widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+                )
+
+    def values(self, posted) -> dict:
+        """The figures sent (only the keys posted: a missing key changes nothing)."""
+        return {code: self.cleaned_data[code] for code in self.codes if code in posted}
+
+    def change_notes(self, posted) -> dict:
+        """``{code: note}`` of the provided fields whose note box was sent."""
+        return {
+            code: self.cleaned_data[NOTE_PREFIX + code]
+            for code in self.codes
+            if NOTE_PREFIX + code in self.fields and NOTE_PREFIX + code in posted
+        }
+
+    def note_field(self, code: str):
+        name = NOTE_PREFIX + code
+        return self[name] if name in self.fields else None
 
 
 class EvidenceFileForm(forms.Form):

@@ -17,8 +17,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from dti.paging import Page, page_number
 from indicators.models import Indicator, natural_key
 
+from . import provenance
 from .models import (
     AdministrativeUnit,
     Assessment,
@@ -28,6 +30,7 @@ from .models import (
     DepartmentAssignment,
     Evidence,
     EvidencePhase,
+    InputSource,
     Phase,
     PhaseKind,
     Response,
@@ -59,6 +62,10 @@ def _nothing_provided(assessment_id: int, *, indicator_id=None, code=None):
     return None
 
 
+def _no_figures(*, assessment: Assessment) -> dict:
+    return {}
+
+
 @dataclass
 class LaterAppHooks:
     """Answers the assessment guards need from apps that come later.
@@ -79,6 +86,9 @@ class LaterAppHooks:
     # indicator (``indicator_id``) or general-information field (``code``) of
     # an assessment, or None; by default no agency provides anything.
     provided_figure: Callable[..., Any] = _nothing_provided
+    # ... and with every figure provided for one assessment, in one query, keyed
+    # ``("indicator", code)`` or ``("field", code)`` (the unit's page).
+    provided_figures: Callable[..., dict] = _no_figures
 
 
 hooks = LaterAppHooks()
@@ -170,25 +180,62 @@ class UnitProgress:
         return AssessmentState(self.state).label
 
 
+CAMPAIGN_PAGE_ROWS = 100
+CAMPAIGN_PAGE_PARAMETER = "trang"
+
+
 @dataclass(frozen=True)
 class CampaignProgress:
+    """The campaign's counts (every unit) and one page of its units (the filters kept)."""
+
     by_state: dict[str, int]
-    units: list[UnitProgress]
+    units: list[UnitProgress]  # one page, by unit name
     deadline: datetime | None
+    total_units: int = 0  # every unit of the campaign
+    late_count: int = 0  # every late unit of the campaign
+    page: Page | None = None  # where ``units`` stand among the units the filters keep
 
     @property
     def late_units(self) -> list[UnitProgress]:
+        """The late units of this page (``late_count`` counts every one)."""
         return [unit for unit in self.units if unit.late]
 
 
 NOT_CONFIRMED = (AssessmentState.OPEN, AssessmentState.SELF_ASSESSED)
 
 
-def campaign_progress(*, campaign: Campaign, now: datetime | None = None) -> CampaignProgress:
-    """Units per state and each unit's answered / total, missing evidence, lateness: 3 queries.
+def _late_condition(deadline: datetime | None, now: datetime) -> Q | None:
+    """The units late at ``now``, as a condition (None: no unit can be late yet).
 
-    A unit is late when its self-assessment deadline (the closing time, grace not
-    counted, or its extension) has passed and its leader has not confirmed.
+    The rule of ``campaign_progress``'s ``late``: a unit's own deadline is the
+    later of the campaign's and its extension.
+    """
+    if deadline is not None and now < deadline:
+        return None
+    if deadline is None:
+        passed = Q(extended_until__isnull=False, extended_until__lte=now)
+    else:
+        passed = Q(extended_until__isnull=True) | Q(extended_until__lte=now)
+    return Q(state__in=NOT_CONFIRMED) & passed
+
+
+def campaign_progress(
+    *,
+    campaign: Campaign,
+    now: datetime | None = None,
+    page: str | None = None,
+    state: str | None = None,
+    late: bool = False,
+    name: str = "",
+) -> CampaignProgress:
+    """Units per state and late (every unit), and one page of units: 4 queries.
+
+    Each unit of the page with its answered / total, missing evidence and
+    lateness. ``state``, ``late`` and ``name`` (part of the unit's name) keep
+    some units only; ``page`` is the page asked for (``CAMPAIGN_PAGE_ROWS`` a
+    page, by unit name). A unit is late when its self-assessment deadline (the
+    closing time, grace not counted, or its extension) has passed and its
+    leader has not confirmed.
     """
     now = now or timezone.now()
     deadline = (
@@ -197,6 +244,29 @@ def campaign_progress(*, campaign: Campaign, now: datetime | None = None) -> Cam
         .first()
     )
     total = Indicator.objects.filter(pillar__indicator_set_id=campaign.indicator_set_id).count()
+    late_condition = _late_condition(deadline, now)
+    kept = []
+    if state in AssessmentState.values:
+        kept.append(Q(state=state))
+    if late:
+        # No unit can be late yet: nothing is kept.
+        kept.append(late_condition if late_condition is not None else Q(pk__isnull=True))
+    if name:
+        kept.append(Q(unit__name__icontains=name))
+    assessments = Assessment.objects.filter(campaign=campaign)
+    counts = {f"in_{value}": Count("pk", filter=Q(state=value)) for value in AssessmentState.values}
+    counts["_all"] = Count("pk")
+    if late_condition is not None:
+        counts["_late"] = Count("pk", filter=late_condition)
+    if kept:
+        counts["_kept"] = Count("pk", filter=Q(*kept))
+    found = assessments.aggregate(**counts)
+    total_units = found.pop("_all")
+    late_count = found.pop("_late", 0)
+    kept_count = found.pop("_kept", total_units)
+    number, pages = page_number(page, total=kept_count, per_page=CAMPAIGN_PAGE_ROWS)
+    start = (number - 1) * CAMPAIGN_PAGE_ROWS
+
     missing_evidence = (
         _missing_evidence(Response.objects.filter(assessment=OuterRef("pk")))
         .order_by()
@@ -211,21 +281,21 @@ def campaign_progress(*, campaign: Campaign, now: datetime | None = None) -> Cam
         .annotate(n=Count("pk"))
         .values("n")
     )
-    # Two subqueries per unit, no join: a join with the responses would group by
-    # them and run the evidence subquery once per response (80 times too often).
+    # Two subqueries per unit of the page, no join: a join with the responses would group
+    # by them and run the evidence subquery once per response (80 times too often).
     rows = (
-        Assessment.objects.filter(campaign=campaign)
+        assessments.filter(*kept)
         .annotate(
             answered=Coalesce(Subquery(answered, output_field=IntegerField()), 0),
             missing_evidence=Coalesce(Subquery(missing_evidence, output_field=IntegerField()), 0),
         )
-        .order_by("unit__name")
+        .order_by("unit__name", "pk")
         .values(
             "pk", "unit_id", "unit__name", "state", "answered", "missing_evidence", "extended_until"
-        )
+        )[start : start + CAMPAIGN_PAGE_ROWS]
     )
 
-    def late(row) -> bool:
+    def is_late(row) -> bool:
         # An administrator's extension moves this unit's own deadline.
         own = max((t for t in (deadline, row["extended_until"]) if t is not None), default=None)
         return own is not None and now >= own and row["state"] in NOT_CONFIRMED
@@ -239,14 +309,27 @@ def campaign_progress(*, campaign: Campaign, now: datetime | None = None) -> Cam
             answered=row["answered"],
             total=total,
             missing_evidence=row["missing_evidence"],
-            late=late(row),
+            late=is_late(row),
         )
         for row in rows
     ]
-    by_state = dict.fromkeys(AssessmentState.values, 0)
-    for unit in units:
-        by_state[unit.state] += 1
-    return CampaignProgress(by_state=by_state, units=units, deadline=deadline)
+    return CampaignProgress(
+        by_state={value: found[f"in_{value}"] for value in AssessmentState.values},
+        units=units,
+        deadline=deadline,
+        total_units=total_units,
+        late_count=late_count,
+        page=Page(
+            kind="units",
+            label=gettext("Assessed units"),
+            number=number,
+            pages=pages,
+            total=kept_count,
+            per_page=CAMPAIGN_PAGE_ROWS,
+            shown=len(units),
+            parameter=CAMPAIGN_PAGE_PARAMETER,
+        ),
+    )
 
 
 # --- assessments and responses -------------------------------------------------
@@ -276,26 +359,53 @@ def assessment_transitions(*, assessment: Assessment) -> QuerySet:
 class HistoryEntry:
     at: datetime
     by: Any
-    what: str  # "inputs", "self_score", "note" or "evidence"
+    what: str  # "inputs", "self_score", "note", "provided_change_note", "source" or "evidence"
     before: Any
     after: Any
+    # How the version's inputs came (typed, imported, provided), from which agency, and
+    # the unit's reason for changing a provided figure; empty for evidence.
+    source: str = ""
+    agency: str = ""
+    change_note: str = ""
+
+    @property
+    def source_label(self) -> str:
+        return str(InputSource(self.source).label) if self.source else ""
 
 
-RESPONSE_FIELDS = ("inputs", "self_score", "note")
-BLANK_RESPONSE = {"inputs": {}, "self_score": None, "note": ""}
+RESPONSE_FIELDS = ("inputs", "self_score", "note", "provided_change_note")
+BLANK_RESPONSE = {
+    "inputs": {},
+    "self_score": None,
+    "note": "",
+    "provided_change_note": "",
+    "source": ("typed", None),
+}
 
 
 def response_history(*, response: Response) -> list[HistoryEntry]:
     """Every change of the response's inputs, score, note and evidence, oldest first: 2 queries.
 
-    Responses are created blank in bulk, so the first change is compared with a blank response.
+    Each change says how that version's inputs came (typed, imported from an
+    agency's sheet, provided by an agency) and the unit's reason for changing a
+    provided figure; a version that only changed where the inputs came from (the
+    unit kept an agency's figure) is a "source" change. Responses are created
+    blank in bulk, so the first change is compared with a blank response.
     """
     entries = []
     previous = BLANK_RESPONSE
-    for record in response.history.select_related("history_user").order_by(
+    records = response.history.select_related("history_user", "inputs_agency").order_by(
         "history_date", "history_id"
-    ):
+    )
+    for record in records:
+        agency = record.inputs_agency.name if record.inputs_agency_id else ""
         current = {name: getattr(record, name) for name in RESPONSE_FIELDS}
+        current["source"] = (record.inputs_source, agency or None)
+        version = {
+            "source": record.inputs_source,
+            "agency": agency,
+            "change_note": record.provided_change_note,
+        }
         for name in RESPONSE_FIELDS:
             if current[name] != previous[name]:
                 entries.append(
@@ -305,8 +415,20 @@ def response_history(*, response: Response) -> list[HistoryEntry]:
                         what=name,
                         before=previous[name],
                         after=current[name],
+                        **version,
                     )
                 )
+        if current["source"] != previous["source"] and current["inputs"] == previous["inputs"]:
+            entries.append(
+                HistoryEntry(
+                    at=record.history_date,
+                    by=record.history_user,
+                    what="source",
+                    before=_source_text(*previous["source"]),
+                    after=_source_text(*current["source"]),
+                    **version,
+                )
+            )
         previous = current
     evidence_records = (
         Evidence.history.filter(response_id=response.pk)
@@ -330,6 +452,11 @@ def response_history(*, response: Response) -> list[HistoryEntry]:
             )
         )
     return sorted(entries, key=lambda entry: entry.at)
+
+
+def _source_text(source: str, agency: str | None) -> str:
+    label = str(InputSource(source).label)
+    return f"{label} ({agency})" if agency else label
 
 
 def reminder_recipients(*, unit_ids) -> dict[int, list[str]]:
@@ -522,6 +649,7 @@ class IndicatorCard:
     unanswered: bool
     missing_evidence: bool
     editable: bool = False
+    provenance: Any = None  # provenance.Provenance: typed, imported or provided; None: nothing yet
 
     @property
     def indicator(self) -> Indicator:
@@ -542,6 +670,7 @@ class PillarCards:
 class GeneralInfoRow:
     field: Any
     value: Any
+    provenance: Any = None  # provenance.Provenance, or None: nothing entered nor provided
 
 
 @dataclass
@@ -557,8 +686,11 @@ class AssessmentPage:
         return self.total - len(self.missing.unanswered)
 
 
-def _cards(responses, evidence_by_response, missing: Missing, editable_ids) -> list[IndicatorCard]:
+def _cards(
+    responses, evidence_by_response, missing: Missing, editable_ids, figures=None
+) -> list[IndicatorCard]:
     unanswered, no_evidence = set(missing.unanswered), set(missing.evidence)
+    figures = figures or {}
     return [
         IndicatorCard(
             response=response,
@@ -566,13 +698,18 @@ def _cards(responses, evidence_by_response, missing: Missing, editable_ids) -> l
             unanswered=response.indicator.code in unanswered,
             missing_evidence=response.indicator.code in no_evidence,
             editable=editable_ids is None or response.indicator_id in editable_ids,
+            provenance=provenance.of_response(
+                response, figures.get(("indicator", response.indicator.code))
+            ),
         )
         for response in responses
     ]
 
 
 def _responses_with_indicators() -> QuerySet:
-    return Response.objects.select_related("indicator", "indicator__pillar", "updated_by")
+    return Response.objects.select_related(
+        "indicator", "indicator__pillar", "updated_by", "inputs_agency"
+    )
 
 
 def _evidence_by_response(response_filter: Q) -> dict[int, list[Evidence]]:
@@ -608,14 +745,26 @@ def assessment_page(
     evidence = _evidence_by_response(Q(response__assessment=assessment))
     missing = assessment_missing(assessment=assessment)
     editable_ids = editable_indicator_ids(user=user, assessment=assessment)
-    cards = _cards(responses, evidence, missing, editable_ids)
+    # Every figure an agency provided for the unit, indicators and fields: one query.
+    figures = hooks.provided_figures(assessment=assessment)
+    cards = _cards(responses, evidence, missing, editable_ids, figures)
     if only_incomplete:
         cards = [card for card in cards if not card.is_complete]
     by_pillar = defaultdict(list)
     for card in cards:
         by_pillar[card.indicator.pillar_id].append(card)
+    known = assessment.general_info_provenance or {}
     return AssessmentPage(
-        general_info=[GeneralInfoRow(field=f, value=info.get(f.code)) for f in fields],
+        general_info=[
+            GeneralInfoRow(
+                field=f,
+                value=info.get(f.code),
+                provenance=provenance.of_general_info(
+                    known.get(f.code), info.get(f.code), figures.get(("field", f.code))
+                ),
+            )
+            for f in fields
+        ],
         general_info_names={f.code: f.name for f in fields},
         pillars=[
             PillarCards(pillar=pillar, cards=by_pillar[pillar.pk])
@@ -634,7 +783,9 @@ def indicator_card(*, assessment: Assessment, indicator_id: int, user) -> Indica
     evidence = _evidence_by_response(Q(response=response))
     missing = assessment_missing(assessment=assessment)
     editable_ids = editable_indicator_ids(user=user, assessment=assessment)
-    return _cards([response], evidence, missing, editable_ids)[0]
+    figure = hooks.provided_figure(assessment.pk, indicator_id=indicator_id)
+    figures = {("indicator", response.indicator.code): figure} if figure else {}
+    return _cards([response], evidence, missing, editable_ids, figures)[0]
 
 
 @dataclass(frozen=True)

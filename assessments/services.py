@@ -922,10 +922,18 @@ def _typed_info_provenance(assessment, field, value, note, known, user) -> dict:
             )
         note = note if note is not None else (known or {}).get("note", "")
         if not note:
+            # ``params["code"]`` lets a page put the message on the field's note box.
             raise ValidationError(
-                _("%(agency)s provided “%(field)s”. To change it, write why; the council reads it.")
-                % {"agency": provided.assignment.agency, "field": field.name},
+                _(
+                    "%(agency)s provided “%(field)s”. To change it, write why; "
+                    "the council reads it."
+                ),
                 code="provided_change_note_required",
+                params={
+                    "agency": str(provided.assignment.agency),
+                    "field": field.name,
+                    "code": field.code,
+                },
             )
         return _provenance_entry(source=InputSource.TYPED, user=user, note=note)
     return _provenance_entry(source=InputSource.TYPED, user=user)

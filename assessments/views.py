@@ -22,8 +22,9 @@ from django_fsm import can_proceed
 
 from indicators import scoring
 
-from . import permissions, selectors, services, uploads, windows
+from . import permissions, provenance, selectors, services, uploads, windows
 from .forms import (
+    NOTE_PREFIX,
     CitationForm,
     ConfirmForm,
     EvidenceFileForm,
@@ -131,6 +132,8 @@ def _card_context(
 ):
     card.ratio_terms = _ratio_terms(card.indicator, assessment.general_info or {}, names or {})
     card.answer_text = _inputs_text(card.indicator, card.response.inputs)
+    provided = card.provenance.provided if card.provenance else None
+    card.provided_text = _inputs_text(card.indicator, provided.value) if provided else ""
     return {
         "assessment": assessment,
         "card": card,
@@ -148,7 +151,20 @@ def _card_form(card, data=None) -> ResponseForm:
         indicator=response.indicator,
         initial=ResponseForm.initial_from(response),
         auto_id=f"r{response.pk}-%s",
+        provided_note=bool(card.provenance and card.provenance.provided),
     )
+
+
+NOTE_REQUIRED = "provided_change_note_required"
+
+
+def _note_required(exc: ValidationError) -> list[ValidationError]:
+    """The refusals that ask for a reason for changing a provided figure."""
+    if hasattr(exc, "error_dict"):
+        errors = [error for field_errors in exc.error_dict.values() for error in field_errors]
+    else:
+        errors = exc.error_list
+    return [error for error in errors if error.code == NOTE_REQUIRED]
 
 
 def _render_card(request, assessment, indicator_id, *, form=None, status=200, **extra):
@@ -199,7 +215,25 @@ def _actions(request, assessment: Assessment) -> dict:
 
 @login_required
 def assessment_detail(request, pk):
-    assessment = _assessment_or_404(request, pk)
+    return _detail_page(request, _assessment_or_404(request, pk))
+
+
+def _general_info_form(page, data=None) -> GeneralInfoForm:
+    fields = [row.field for row in page.general_info]
+    initial = {row.field.code: row.value for row in page.general_info}
+    provided = set()
+    for row in page.general_info:
+        if row.provenance is not None and row.provenance.provided is not None:
+            provided.add(row.field.code)
+            initial[NOTE_PREFIX + row.field.code] = row.provenance.note
+    return GeneralInfoForm(
+        data, fields=fields, provided_codes=provided, initial=initial, auto_id="gi-%s"
+    )
+
+
+def _detail_page(request, assessment: Assessment, *, general_info_data=None, refusal=None):
+    """The self-assessment page; with ``general_info_data``, its general information form
+    bound to what was posted (a refusal: nothing typed is lost) and the refusal shown."""
     only_incomplete = request.GET.get("incomplete") == "1"
     page = selectors.assessment_page(
         assessment=assessment, user=request.user, only_incomplete=only_incomplete
@@ -212,11 +246,22 @@ def assessment_detail(request, pk):
             card.context = _card_context(
                 request, assessment, card, can_edit=can_edit, names=page.general_info_names
             )
-    gi_form = GeneralInfoForm(
-        fields=[row.field for row in page.general_info],
-        initial={row.field.code: row.value for row in page.general_info},
-        auto_id="gi-%s",
-    )
+    gi_form = _general_info_form(page, general_info_data)
+    status = 200
+    if general_info_data is not None:
+        status = 400
+        gi_form.is_valid()
+        for error in _note_required(refusal) if refusal is not None else []:
+            code = (error.params or {}).get("code")
+            if gi_form.note_field(code) is not None:
+                gi_form.add_error(NOTE_PREFIX + code, error)
+    for row in page.general_info:
+        row.form_field = gi_form[row.field.code]
+        row.note_field = gi_form.note_field(row.field.code)
+        provided = row.provenance.provided if row.provenance else None
+        row.provided_text = (
+            _general_info_text(row.field, provided.value.get("value")) if provided else ""
+        )
     context.update(_actions(request, assessment))
     context.update(
         {
@@ -232,7 +277,11 @@ def assessment_detail(request, pk):
             },
         }
     )
-    return render(request, "assessments/unit/detail.html", context)
+    return render(request, "assessments/unit/detail.html", context, status=status)
+
+
+def _general_info_text(field, value) -> str:
+    return provenance.general_info_text(value, number=field.kind == field.Kind.NUMBER)
 
 
 @login_required
@@ -243,12 +292,23 @@ def response_save(request, pk, indicator_id):
     assessment = response.assessment
     if request.method == "GET":
         return _render_card(request, assessment, indicator_id)
-    form = ResponseForm(request.POST, indicator=response.indicator, auto_id=f"r{response.pk}-%s")
+    form = ResponseForm(
+        request.POST,
+        indicator=response.indicator,
+        auto_id=f"r{response.pk}-%s",
+        provided_note=True,
+    )
     if not form.is_valid():
         return _render_card(request, assessment, indicator_id, form=form, errors=[])
     version = form.cleaned_data["confirm_version"]
     if version is None:
         version = form.cleaned_data["expected_version"]
+    # Absent (a page without the box): the reason already written stands.
+    change_note = (
+        form.cleaned_data["provided_change_note"]
+        if "provided_change_note" in request.POST
+        else None
+    )
     try:
         services.response_save(
             user=request.user,
@@ -256,6 +316,7 @@ def response_save(request, pk, indicator_id):
             expected_version=version,
             inputs=form.inputs(),
             note=form.cleaned_data["note"],
+            provided_change_note=change_note,
         )
     except services.StaleResponse as stale:
         # Keep the person's own values in the form, with the version they loaded.
@@ -270,35 +331,18 @@ def response_save(request, pk, indicator_id):
     except PermissionDenied as exc:
         return _render_card(request, assessment, indicator_id, form=form, errors=[str(exc)])
     except ValidationError as exc:
+        noted = _note_required(exc)
+        if noted:
+            # Shown on the reason's box, with everything typed kept in the form.
+            form.add_error("provided_change_note", noted)
+            others = [m for m in _messages(exc) if m not in form.errors["provided_change_note"]]
+            return _render_card(request, assessment, indicator_id, form=form, errors=others)
         return _render_card(request, assessment, indicator_id, form=form, errors=_messages(exc))
     return _render_card(request, assessment, indicator_id, saved=True)
 
 
-def _inputs_text(indicator, inputs) -> str:
-    """The other writer's answer in words, for the conflict panel."""
-    from indicators.templatetags.indicators_tags import number
-
-    inputs = inputs or {}
-    rule = indicator.rule or {}
-    method = indicator.method
-    if not inputs:
-        return _("(no answer)")
-    if method == scoring.YES_NO:
-        return _("Yes") if inputs.get("value") is True else _("No")
-    if method == scoring.LEVELS:
-        labels = {o["key"]: o.get("label") or o["key"] for o in rule.get("options", [])}
-        return labels.get(inputs.get("option"), str(inputs.get("option")))
-    if method == scoring.CHECKLIST:
-        labels = {p["key"]: p.get("label") or p["key"] for p in rule.get("parts", [])}
-        return "; ".join(labels.get(k, k) for k in inputs.get("checked") or []) or "—"
-    if method == scoring.RATIO:
-        return " / ".join(
-            f"{(rule.get(t) or {}).get('label') or t}: {number(inputs[t])}"
-            for t in ("a", "b")
-            if t in inputs
-        )
-    unit = (rule.get("unit") or "").strip() if method in (scoring.TIERS, scoring.COUNT) else ""
-    return f"{number(inputs.get('value'))} {unit}".strip()
+# The answer in words (the conflict panel, the council's rows): one home, ``provenance``.
+_inputs_text = provenance.inputs_text
 
 
 @login_required
@@ -340,28 +384,42 @@ def response_history(request, pk, indicator_id):
 @login_required
 @require_POST
 def general_info_save(request, pk):
+    """Save the general information; a refusal shows the page again with what was typed."""
     assessment = _assessment_or_404(request, pk)
     from indicators.models import GeneralInfoField
 
     fields = list(
         GeneralInfoField.objects.filter(indicator_set_id=assessment.campaign.indicator_set_id)
     )
-    form = GeneralInfoForm(request.POST, fields=fields)
+    form = GeneralInfoForm(request.POST, fields=fields, provided_codes=[f.code for f in fields])
     if not form.is_valid():
         for field_errors in form.errors.values():
             for error in field_errors:
                 messages.error(request, error)
-    else:
-        values = {code: form.cleaned_data[code] for code in form.fields if code in request.POST}
-        try:
-            services.assessment_set_general_info(
-                assessment=assessment, user=request.user, values=values
+        return _detail_page(request, assessment, general_info_data=request.POST)
+    try:
+        services.assessment_set_general_info(
+            assessment=assessment,
+            user=request.user,
+            values=form.values(request.POST),
+            change_notes=form.change_notes(request.POST),
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        refusal = exc if isinstance(exc, ValidationError) else None
+        noted = _note_required(refusal) if refusal is not None else []
+        if noted:
+            messages.error(
+                request,
+                _("Nothing was saved: write why you changed the provided figures marked below."),
             )
-        except (PermissionDenied, ValidationError) as exc:
+            for error in noted:  # one that names no field of the form: said at the top
+                if not (error.params or {}).get("code"):
+                    messages.error(request, refusal_messages(error)[0])
+        else:
             for message in refusal_messages(exc):
                 messages.error(request, message)
-        else:
-            messages.success(request, _("The general information has been saved."))
+        return _detail_page(request, assessment, general_info_data=request.POST, refusal=refusal)
+    messages.success(request, _("The general information has been saved."))
     return redirect(reverse("assessments:assessment_detail", args=[pk]) + "#general-info")
 
 

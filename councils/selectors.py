@@ -11,11 +11,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.utils.translation import gettext
 
+from assessments import provenance
 from assessments.models import Assessment, AssessmentState, Response
+from dti.paging import Page, page_number
 from indicators.models import Indicator, natural_key
+from providers.provenance import FIELDS as PROVIDED_FIELDS
+from providers.provenance import provided_of, with_provided
 
 from .models import (
     Appraisal,
@@ -145,6 +149,9 @@ class FinalScore:
     round_1: AppraisedValue | None
     round_2: AppraisedValue | None
     disputed: bool
+    # Where the unit's inputs came from (assessments.provenance), and the indicator.
+    provenance: Any = None
+    indicator: Any = None
 
     @property
     def final(self) -> Decimal | None:
@@ -175,9 +182,9 @@ def _latest_appraisals(responses) -> dict[tuple[int, int], AppraisedValue]:
 
 def final_scores(*, assessment: Assessment) -> list[FinalScore]:
     """Every indicator of the unit with its self, round-1, round-2 and final score: 2 queries."""
-    responses = (
+    responses = with_provided(
         Response.objects.filter(assessment=assessment)
-        .select_related("indicator")
+        .select_related("indicator", "inputs_agency", "updated_by")
         .annotate(disputed=_submitted_explanation())
     )
     appraised = _latest_appraisals(Response.objects.filter(assessment=assessment).values("pk"))
@@ -192,6 +199,8 @@ def final_scores(*, assessment: Assessment) -> list[FinalScore]:
             round_1=appraised.get((response.pk, Round.ONE)),
             round_2=appraised.get((response.pk, Round.TWO)),
             disputed=response.disputed,
+            provenance=provenance.of_response(response, provided=provided_of(response)),
+            indicator=response.indicator,
         )
         for response in responses
     ]
@@ -316,6 +325,7 @@ class WorkbenchRow:
     round_1: AppraisedValue | None
     round_2: AppraisedValue | None
     disputed: bool
+    provenance: Any = None  # where the unit's inputs came from (assessments.provenance)
 
     @property
     def final(self) -> Decimal | None:
@@ -336,26 +346,121 @@ class WorkbenchRow:
         return None
 
 
+# The same rules as ``WorkbenchRow``'s properties, in SQL, over responses annotated by
+# ``_flagged`` (``final_score`` only where ``differs`` asks for it).
+IN_ROUND_TWO = Q(assessment__state=AssessmentState.EXPLANATION, disputed=True)
+AWAITING = Q(assessment__state=AssessmentState.CONFIRMED, has_round_1=False) | (
+    IN_ROUND_TWO & Q(has_round_2=False)
+)
+DIFFERS = Q(final_score__isnull=False) & (
+    Q(self_score__isnull=True)
+    | Q(final_score__lt=F("self_score"))
+    | Q(final_score__gt=F("self_score"))
+)
+
+
+# What ``_provenance_of_values`` reads of each row, besides its inputs and self score.
+PROVENANCE_VALUES = (
+    "inputs_source",
+    "inputs_agency__name",
+    "provided_change_note",
+    "updated_at",
+    "updated_by__full_name",
+    "updated_by__username",
+    *PROVIDED_FIELDS,
+)
+
+
+def _provenance_of_values(row: dict):
+    found = provenance.build(
+        source=row["inputs_source"],
+        inputs=row["inputs"],
+        agency=row["inputs_agency__name"] or "",
+        by=row["updated_by__full_name"] or row["updated_by__username"] or "",
+        at=row["updated_at"],
+        note=row["provided_change_note"],
+        provided=provided_of(row),
+        entered=bool(row["inputs"]) or row["self_score"] is not None,
+    )
+    return provenance.shown(found)
+
+
+def _final_score() -> Subquery:
+    """The latest appraisal's score: round 2's if there is one, else round 1's."""
+    return Subquery(
+        Appraisal.objects.filter(response=OuterRef("pk"))
+        .order_by("-round", "-updated_at", "-pk")
+        .values("score")[:1]
+    )
+
+
+def _flagged(responses, *, final: bool = False):
+    flagged = responses.annotate(
+        disputed=_submitted_explanation(),
+        has_round_1=_has_appraisal(Round.ONE),
+        has_round_2=_has_appraisal(Round.TWO),
+    )
+    return flagged.annotate(final_score=_final_score()) if final else flagged
+
+
+def _row_filter(*, pillar=None, differs_from_self=False, not_yet_appraised=False) -> Q | None:
+    """The rows the filters keep, as one condition (None: every row)."""
+    conditions = []
+    if pillar is not None:
+        conditions.append(Q(indicator__pillar=pillar))
+    if differs_from_self:
+        conditions.append(DIFFERS)
+    if not_yet_appraised:
+        conditions.append(AWAITING)
+    if not conditions:
+        return None
+    found = conditions[0]
+    for condition in conditions[1:]:
+        found &= condition
+    return found
+
+
+def _appraisable(member: CouncilMember, scope: Q | None):
+    if scope is None:
+        return appraisable_responses(member)
+    return Response.objects.filter(scope)
+
+
 def member_workbench(
     *,
     member: CouncilMember,
     unit=None,
+    assessment_ids=None,
+    response_ids=None,
     pillar=None,
     differs_from_self: bool = False,
     not_yet_appraised: bool = False,
+    scope: Q | None = None,
 ) -> list[WorkbenchRow]:
     """The member's rows (unit × assigned indicator, own units never): 2 queries.
 
-    ``differs_from_self`` keeps rows whose latest appraisal differs from the
-    self score; ``not_yet_appraised`` keeps rows still waiting for the round
-    the unit is in (round 1 while Confirmed, round 2 for disputed ones).
+    ``unit``, ``assessment_ids`` (a page of units) and ``response_ids`` narrow
+    them down; ``differs_from_self`` keeps rows whose latest appraisal differs
+    from the self score; ``not_yet_appraised`` keeps rows still waiting for the
+    round the unit is in (round 1 while Confirmed, round 2 for disputed ones).
+    The filters run in the database, as the page's unit list counts them.
+    ``scope``: the member's ``appraisable_condition`` when the caller has it.
     """
-    responses = appraisable_responses(member)
+    responses = _appraisable(member, scope)
     if unit is not None:
         responses = responses.filter(assessment__unit=unit)
-    if pillar is not None:
-        responses = responses.filter(indicator__pillar=pillar)
-    rows_qs = responses.annotate(disputed=_submitted_explanation()).values(
+    if assessment_ids is not None:
+        responses = responses.filter(assessment_id__in=list(assessment_ids))
+    if response_ids is not None:
+        responses = responses.filter(pk__in=list(response_ids))
+    kept = _row_filter(
+        pillar=pillar, differs_from_self=differs_from_self, not_yet_appraised=not_yet_appraised
+    )
+    responses = _flagged(responses, final=differs_from_self)
+    if kept is not None:
+        responses = responses.filter(kept)
+    rows_qs = with_provided(responses).values(
+        *PROVENANCE_VALUES,
         "pk",
         "assessment_id",
         "assessment__unit_id",
@@ -371,10 +476,10 @@ def member_workbench(
         "disputed",
     )
     rows = list(rows_qs)
-    appraised = _latest_appraisals(responses.values("pk"))
-    result = []
-    for row in rows:
-        item = WorkbenchRow(
+    # By the rows' own ids: the planner guesses badly how many responses the subquery keeps.
+    appraised = _latest_appraisals([row["pk"] for row in rows])
+    result = [
+        WorkbenchRow(
             response_id=row["pk"],
             assessment_id=row["assessment_id"],
             unit_id=row["assessment__unit_id"],
@@ -390,12 +495,10 @@ def member_workbench(
             round_1=appraised.get((row["pk"], Round.ONE)),
             round_2=appraised.get((row["pk"], Round.TWO)),
             disputed=row["disputed"],
+            provenance=_provenance_of_values(row),
         )
-        if differs_from_self and not item.differs_from_self:
-            continue
-        if not_yet_appraised and item.awaiting_round is None:
-            continue
-        result.append(item)
+        for row in rows
+    ]
     return sorted(result, key=lambda item: (item.unit_name, natural_key(item.code)))
 
 
@@ -547,26 +650,166 @@ class UnitProgress:
     unit_name: str
     total: int
     done: int
+    assessment_id: int | None = None
 
     @property
     def percent(self) -> int:
         return round(self.done * 100 / self.total) if self.total else 100
 
 
-def workbench_progress(rows: list[WorkbenchRow]) -> tuple[UnitProgress, list[UnitProgress]]:
-    """The member's progress overall and per unit: rows with the round they need recorded."""
-    per_unit: dict[int, list] = {}
-    for row in rows:
-        entry = per_unit.setdefault(row.unit_id, [row.unit_name, 0, 0])
-        if row.state == AssessmentState.EXPLANATION and row.disputed:
-            entry[1] += 1
-            entry[2] += row.round_2 is not None
-        else:
-            entry[1] += 1
-            entry[2] += row.round_1 is not None
-    units = [
-        UnitProgress(unit_id, name, total, done)
-        for unit_id, (name, total, done) in sorted(per_unit.items(), key=lambda kv: kv[1][0])
+# A page of the workbench holds about this many rows: as many whole units as fit (a
+# member assigned a pillar everywhere has ~10 rows a unit, one assigned everything ~80).
+WORKBENCH_ROWS_PER_PAGE = 30
+WORKBENCH_MAX_UNITS_PER_PAGE = 20
+WORKBENCH_PAGE_PARAMETER = "trang"
+
+
+@dataclass(frozen=True)
+class WorkbenchUnits:
+    """The member's progress overall, and one page of their units with each one's progress."""
+
+    overall: UnitProgress
+    units: list[UnitProgress]
+    page: Page
+
+
+# Progress: a row is done once the round it needs has a score (``WorkbenchRow``: round 2
+# for a disputed indicator of a unit in Explanation, round 1 otherwise). Counted over a
+# national workbench in one pass: the explanation is joined (one per response), the round
+# the row needs is a column, and one ``Exists`` per row asks for an appraisal of that
+# round (an index-only look-up).
+NEEDS_ROUND_TWO = Q(
+    assessment__state=AssessmentState.EXPLANATION,
+    explanation__status=ExplanationStatus.SUBMITTED,
+)
+ROUND_NEEDED = Case(When(NEEDS_ROUND_TWO, then=Value(Round.TWO)), default=Value(Round.ONE))
+
+
+def _with_round_done(responses):
+    return responses.annotate(round_needed=ROUND_NEEDED).annotate(
+        round_done=Exists(
+            Appraisal.objects.filter(response=OuterRef("pk"), round=OuterRef("round_needed"))
+        )
+    )
+
+
+def _rows(condition: Q | None = None) -> Count:
+    return Count("pk", filter=condition)
+
+
+def _awaiting(row: dict) -> int:
+    """Rows of one unit still waiting for the round its state needs (``AWAITING``)."""
+    if row["assessment__state"] == AssessmentState.CONFIRMED:
+        return row["kept"] - row["kept_done"]
+    if row["assessment__state"] == AssessmentState.EXPLANATION:
+        return row["kept_two"] - row["kept_two_done"]
+    return 0
+
+
+def workbench_units(
+    *,
+    member: CouncilMember,
+    page: str | None = None,
+    name: str = "",
+    pillar=None,
+    differs_from_self: bool = False,
+    not_yet_appraised: bool = False,
+    scope: Q | None = None,
+) -> WorkbenchUnits:
+    """The member's progress, overall and unit by unit, and one page of their units: 1 query.
+
+    One SQL aggregate counts, for each of the member's units, its rows, those
+    done (the round the row needs has a score, whoever recorded it: round 2 for
+    the indicators a unit in Explanation disputed, round 1 otherwise) and those
+    the filters (``member_workbench``'s) keep; the overall progress is their
+    sum, whatever the filters. The units listed are those with a row the
+    filters keep and whose name contains ``name``: the units waiting for round
+    2 first, then by name, as many a page as make about
+    ``WORKBENCH_ROWS_PER_PAGE`` rows. ``scope``: as for ``member_workbench``.
+    """
+    responses = _with_round_done(_appraisable(member, scope))
+    pillar_only = Q(indicator__pillar=pillar) if pillar is not None else Q()
+    counts = {
+        "total": _rows(),
+        "done": _rows(Q(round_done=True)),
+        "round_two": _rows(NEEDS_ROUND_TWO),
+    }
+    if differs_from_self:
+        # Whether the latest appraisal differs is no count over the joined rows: each
+        # row's own test (``member_workbench``'s filters), slower, only when asked.
+        kept = _row_filter(
+            pillar=pillar, differs_from_self=True, not_yet_appraised=not_yet_appraised
+        )
+        responses = _flagged(responses, final=True)
+        counts["kept"] = _rows(kept)
+    elif not_yet_appraised:
+        counts["kept"] = _rows(pillar_only)
+        counts["kept_done"] = _rows(pillar_only & Q(round_done=True))
+        counts["kept_two"] = _rows(pillar_only & NEEDS_ROUND_TWO)
+        counts["kept_two_done"] = _rows(pillar_only & NEEDS_ROUND_TWO & Q(round_done=True))
+    elif pillar is not None:
+        counts["kept"] = _rows(pillar_only)
+    by_unit = (
+        responses.values(
+            "assessment_id", "assessment__unit_id", "assessment__unit__name", "assessment__state"
+        )
+        .annotate(**counts)
+        .order_by(
+            Case(When(round_two__gt=0, then=Value(0)), default=Value(1)),
+            "assessment__unit__name",
+            "assessment_id",
+        )
+    )
+    kept_of = _awaiting if not_yet_appraised and not differs_from_self else None
+    every = [
+        (
+            UnitProgress(
+                unit_id=row["assessment__unit_id"],
+                unit_name=row["assessment__unit__name"],
+                total=row["total"],
+                done=row["done"],
+                assessment_id=row["assessment_id"],
+            ),
+            kept_of(row) if kept_of else row.get("kept", 1),
+        )
+        for row in by_unit
     ]
-    overall = UnitProgress(0, "", sum(u.total for u in units), sum(u.done for u in units))
-    return overall, units
+    overall = UnitProgress(0, "", sum(u.total for u, _k in every), sum(u.done for u, _k in every))
+    needle = name.casefold()
+    listed = [
+        unit for unit, n in every if n and (not needle or needle in unit.unit_name.casefold())
+    ]
+    rows_per_unit = -(-overall.total // len(every)) if every else 1
+    per_page = max(1, min(WORKBENCH_MAX_UNITS_PER_PAGE, WORKBENCH_ROWS_PER_PAGE // rows_per_unit))
+    number, pages = page_number(page, total=len(listed), per_page=per_page)
+    start = (number - 1) * per_page
+    units = listed[start : start + per_page]
+    return WorkbenchUnits(
+        overall=overall,
+        units=units,
+        page=Page(
+            kind="units",
+            label=gettext("Units to appraise"),
+            number=number,
+            pages=pages,
+            total=len(listed),
+            per_page=per_page,
+            shown=len(units),
+            parameter=WORKBENCH_PAGE_PARAMETER,
+            noun="units",
+        ),
+    )
+
+
+def workbench_unit(*, member: CouncilMember, asked: str | None):
+    """The unit asked for (``?unit=``) if the member may appraise there, else None: 0–1 query."""
+    asked = (asked or "").strip()
+    if not (asked.isascii() and asked.isdigit()):
+        return None
+    found = (
+        Assessment.objects.filter(campaign_id=member.council.campaign_id, unit_id=int(asked))
+        .exclude(unit_id__in=conflict_unit_ids(member.user))
+        .select_related("unit")
+        .first()
+    )
+    return found.unit if found else None

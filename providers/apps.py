@@ -13,3 +13,4 @@ class ProvidersConfig(AppConfig):
         from . import selectors
 
         hooks.provided_figure = selectors.provided_figure
+        hooks.provided_figures = selectors.provided_figures

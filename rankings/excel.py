@@ -2,10 +2,14 @@
 
 One sheet per ranking the set defines (DTI, Chính quyền số, Kinh tế số, Xã hội
 số: rank, unit, value, and the band for DTI), a "Ma trận" sheet of units ×
-indicators (self score, round 1, round 2 and final of each indicator) and a
-"Thông tin" sheet saying what was published, by which decision and version.
-Like the PDF documents it reads only the published snapshot, and its wording
-is Vietnamese whatever the page's language (see ``rankings.documents``).
+indicators (self score, round 1, round 2 and final of each indicator), a
+"Nguồn số liệu" sheet saying where each unit's figures came from (typed by the
+unit, imported from an agency's sheet or provided by an agency: who, when, and
+the unit's reason for changing a provided figure) and a "Thông tin" sheet
+saying what was published, by which decision and version.
+Like the PDF documents it reads the published snapshot (the sources sheet
+reads the published units' figures, which publication has locked), and its
+wording is Vietnamese whatever the page's language (see ``rankings.documents``).
 
 Numbers are number cells (a ``Decimal`` is written as a number, with a number
 format of the set's decimal places), never text, so the sheets sort and sum.
@@ -20,11 +24,12 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from assessments.models import InputSource
 from dti.spreadsheets import clean_text, keep_as_text
 
 from . import selectors
@@ -32,6 +37,7 @@ from .documents import SHORT_TITLES, authority_of
 from .models import Publication
 
 MATRIX_SHEET = "Ma trận"
+SOURCES_SHEET = "Nguồn số liệu"
 INFO_SHEET = "Thông tin"
 STAGES = [("self", "Tự chấm"), ("round_1", "Vòng 1"), ("round_2", "Vòng 2"), ("final", "Cuối cùng")]
 
@@ -79,7 +85,7 @@ def _sheet_title(title: str) -> str:
 
 
 def results_workbook(*, publication: Publication) -> bytes:
-    """The workbook of one published version: 2 queries, whatever the number of units."""
+    """The workbook of one published version: 8 queries, whatever the number of units."""
     campaign = publication.campaign
     places = campaign.indicator_set.decimal_places
     value_format = number_format(places)
@@ -110,6 +116,7 @@ def results_workbook(*, publication: Publication) -> bytes:
         key=lambda r: (r.dti_rank is None, r.dti_rank or 0, r.unit_name),
     )
     _matrix(workbook.create_sheet(MATRIX_SHEET), ordered)
+    _sources(workbook.create_sheet(SOURCES_SHEET), ordered, publication)
     _info(workbook.create_sheet(INFO_SHEET), publication)
 
     workbook.properties.title = f"Kết quả xếp hạng – {campaign.name}"[:255]
@@ -161,6 +168,67 @@ def _matrix(sheet, results: list) -> None:
     sheet.column_dimensions["A"].width = 28
     sheet.column_dimensions["B"].width = 9
     sheet.freeze_panes = "C5"
+
+
+# How a figure came, in the words of the workbook (Vietnamese whatever the page's language).
+SOURCE_WORDS = {
+    InputSource.TYPED: "Đơn vị nhập",
+    InputSource.IMPORTED: "Nhập từ bảng tính của cơ quan cung cấp",
+    InputSource.PROVIDED: "Cơ quan cung cấp",
+}
+SOURCES_TITLES = [
+    "Đơn vị",
+    "Mã",
+    "Chỉ số / thông tin chung",
+    "Số liệu của đơn vị",
+    "Nguồn",
+    "Cơ quan",
+    "Thời điểm",
+    "Số liệu cơ quan cung cấp, khi khác (cơ quan)",
+    "Lý do thay đổi số liệu được cung cấp",
+]
+
+
+def _sources(sheet, results: list, publication: Publication) -> None:
+    """Where each figure came from: one row per answered or provided figure of each unit.
+
+    A public file: the source and the agency, never the person who typed or sent
+    it (the organizer's pages and the history name them).
+
+    The units in the order of the matrix; each unit's general information first,
+    then its indicators. The time is the local time of the saving or providing.
+    """
+    with translation.override("vi"):  # numbers and Có/Không as the rest of the workbook
+        rows = selectors.input_sources(publication=publication)
+    names = {result.assessment_id: result.unit_name for result in results}
+    position = {result.assessment_id: index for index, result in enumerate(results)}
+    rows = sorted(rows, key=lambda row: position.get(row.assessment_id, len(position)))
+    _header(sheet, 1, SOURCES_TITLES)
+    for number, row in enumerate(rows, start=2):
+        found = row.provenance
+        at = timezone.localtime(found.at).replace(tzinfo=None) if found.at else None
+        values = [
+            names.get(row.assessment_id, ""),
+            row.code if not row.is_general_info else "Thông tin chung",
+            row.name,
+            row.figure or None,
+            SOURCE_WORDS.get(found.source, found.source) if found.entered else None,
+            found.agency or None,
+            at,
+            f"{row.provided_text} ({found.provided.agency})" if row.provided_text else None,
+            found.note or None,
+        ]
+        for column, value in enumerate(values, start=1):
+            cell = put(sheet, number, column, value)
+            if column == 7 and value is not None:
+                cell.number_format = "dd/mm/yyyy hh:mm"
+            elif column in (3, 4, 8, 9):
+                cell.alignment = WRAP
+    last = get_column_letter(len(SOURCES_TITLES))
+    sheet.auto_filter.ref = f"A1:{last}{max(len(rows) + 1, 1)}"
+    sheet.freeze_panes = "B2"
+    for letter, width in zip("ABCDEFGHI", (28, 16, 40, 26, 22, 26, 16, 26, 40), strict=True):
+        sheet.column_dimensions[letter].width = width
 
 
 def _info(sheet, publication: Publication) -> None:

@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
     BigIntegerField,
+    Case,
     Count,
     ExpressionWrapper,
     F,
@@ -22,13 +23,15 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
     Window,
 )
-from django.db.models.functions import Least, Rank
+from django.db.models.functions import Least, Rank, RowNumber
 from django.utils.translation import gettext
 
 from assessments.models import Assessment, AssessmentState, AssessmentTransition, Campaign
 from councils.models import Appraisal
+from dti.paging import page_number
 
 from .models import (
     VALUE_PLACES,
@@ -69,17 +72,25 @@ def reached(queryset, stage: str):
 # --- rankings ---------------------------------------------------------------------
 
 
+def _band_name() -> Subquery:
+    """The band of a ranking entry's unit at its stage (one index look-up, no ordering)."""
+    return Subquery(
+        ScoreSummary.objects.filter(
+            campaign_id=OuterRef("campaign_id"),
+            stage=OuterRef("stage"),
+            assessment_id=OuterRef("assessment_id"),
+        )
+        .order_by()
+        .values("band__name")[:1]
+    )
+
+
 def _entries(*, campaign: Campaign, stage: str):
-    band_name = ScoreSummary.objects.filter(
-        campaign_id=OuterRef("campaign_id"),
-        stage=OuterRef("stage"),
-        assessment_id=OuterRef("assessment_id"),
-    ).values("band__name")[:1]
     return (
         reached(Ranking.objects.filter(campaign=campaign, stage=stage), stage)
         .select_related("assessment__unit")
         .annotate(
-            band_name=Subquery(band_name),
+            band_name=_band_name(),
             place=Window(Rank(), partition_by=[F("kind")], order_by=F("value").desc()),
         )
         .order_by("kind", "place", "assessment__unit__name", "pk")
@@ -106,6 +117,129 @@ def rankings_by_kind(*, campaign: Campaign, stage: str) -> dict[str, list[Rankin
     for entry in _placed(list(_entries(campaign=campaign, stage=stage))):
         found[entry.kind].append(entry)
     return {kind: found[kind] for kind in RankingKind.values if found[kind]}
+
+
+ORGANIZER_PAGE_ROWS = 100
+
+
+@dataclass(frozen=True)
+class RankingTablePage:
+    """One page of a provisional ranking: its entries by rank, then unit name."""
+
+    kind: str
+    label: str
+    entries: list[Ranking]
+    number: int
+    pages: int
+    total: int
+    parameter: str  # the query parameter that carries this table's page number
+
+    @property
+    def first_row(self) -> int:
+        return (self.number - 1) * ORGANIZER_PAGE_ROWS + 1
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + len(self.entries) - 1
+
+
+@dataclass(frozen=True)
+class RankingPages:
+    tables: list[RankingTablePage]
+    computed_at: object  # the earliest computation of the rows shown at this stage, or None
+
+
+def ranking_table_pages(
+    *, campaign: Campaign, stage: str, pages: Mapping[str, str] | None = None
+) -> RankingPages:
+    """One page of each ranking of a stage, in the order of ``RankingKind``: 3 queries.
+
+    ``pages`` maps each table's parameter (``trang-dti`` …, as on the public
+    page) to the page asked for; anything that is not a page number gives the
+    first page, a number past the end the last one. The places are those of
+    ``rankings_by_kind`` (ranked among every unit shown, not within the page).
+    """
+    pages = pages or {}
+    shown = reached(Ranking.objects.filter(campaign=campaign, stage=stage), stage)
+    counts = {
+        row["kind"]: row
+        for row in shown.order_by()
+        .values("kind")
+        .annotate(n=Count("pk"), at=Min("computed_at"))
+        .values("kind", "n", "at")
+    }
+    wanted = {}
+    for kind in RankingKind.values:
+        if counts.get(kind):
+            number, last = page_number(
+                pages.get(f"trang-{kind}"), total=counts[kind]["n"], per_page=ORGANIZER_PAGE_ROWS
+            )
+            wanted[kind] = (number, last)
+    if not wanted:
+        return RankingPages(tables=[], computed_at=None)
+    # One query finds every table's page: each row's place (``_entries``' rank) and
+    # position in its ranking, kept between its table's first and last row; a second
+    # reads those rows (the band of each row is a look-up: only for the rows shown).
+    first_of = Case(
+        *(
+            When(kind=kind, then=Value((number - 1) * ORGANIZER_PAGE_ROWS))
+            for kind, (number, _last) in wanted.items()
+        ),
+        default=Value(0),
+        output_field=BigIntegerField(),
+    )
+    positions = (
+        shown.annotate(
+            place=Window(Rank(), partition_by=[F("kind")], order_by=F("value").desc()),
+            position=Window(
+                RowNumber(),
+                partition_by=[F("kind")],
+                order_by=[F("value").desc(), F("assessment__unit__name"), F("pk")],
+            ),
+            first_position=first_of,
+        )
+        .filter(
+            position__gt=F("first_position"),
+            position__lte=F("first_position") + ORGANIZER_PAGE_ROWS,
+        )
+        .order_by()
+        .values_list("pk", "place", "position")
+    )
+    placed = {pk: (place, position) for pk, place, position in positions}
+    found = defaultdict(list)
+    rows = (
+        Ranking.objects.filter(pk__in=list(placed))
+        .select_related("assessment__unit")
+        # What the tables show: not the assessments' figures (JSON) nor the units' codes.
+        .only(
+            "campaign_id",
+            "stage",
+            "kind",
+            "value",
+            "rank",
+            "computed_at",
+            "assessment__state",
+            "assessment__unit__name",
+        )
+        .annotate(band_name=_band_name())
+        .order_by()
+    )
+    for entry in sorted(rows, key=lambda row: placed[row.pk][1]):
+        entry.rank = placed[entry.pk][0]
+        found[entry.kind].append(entry)
+    tables = [
+        RankingTablePage(
+            kind=kind,
+            label=RankingKind(kind).label,
+            entries=found[kind],
+            number=number,
+            pages=last,
+            total=counts[kind]["n"],
+            parameter=f"trang-{kind}",
+        )
+        for kind, (number, last) in wanted.items()
+    ]
+    return RankingPages(tables=tables, computed_at=min(counts[kind]["at"] for kind in wanted))
 
 
 # --- one unit -----------------------------------------------------------------------
@@ -531,3 +665,155 @@ def units_by_state(*, campaign: Campaign) -> list[tuple[str, str, int]]:
         .values_list("state", "units")
     )
     return [(state.value, state.label, counts.get(state.value, 0)) for state in AssessmentState]
+
+
+# --- where the published figures came from (the workbook's "Nguồn số liệu") ---------
+
+
+@dataclass(frozen=True)
+class InputSourceRow:
+    """One figure of a published unit: an indicator's inputs or a general-information value."""
+
+    assessment_id: int
+    code: str
+    name: str
+    figure: str  # the unit's figure in words ("" when the unit has none)
+    provenance: object  # assessments.provenance.Provenance
+    provided_text: str = ""  # the agency's figure in words, when it differs
+    is_general_info: bool = False
+
+
+def input_sources(*, publication) -> list[InputSourceRow]:
+    """Where each figure of the published units came from: 5 queries, whatever the units.
+
+    Every answered or provided indicator (its inputs) and general-information
+    figure, typed, imported from an agency's sheet or provided (which agency,
+    who, when), with the figure provided beside the unit's when they differ,
+    and the unit's reason. The public workbook prints the agency, never the
+    person. Unit by unit as the assessments are now (a published unit's
+    figures are locked).
+    """
+    from types import SimpleNamespace
+
+    from assessments import provenance
+    from assessments.models import Response, User
+    from indicators.models import GeneralInfoField, natural_key
+    from providers.models import ProvidedFigure
+    from providers.provenance import provided_of, with_provided
+
+    ids = publication.results.values("assessment_id")
+    responses = with_provided(
+        Response.objects.filter(assessment_id__in=ids), usernames=False
+    ).values(
+        "assessment_id",
+        "indicator__code",
+        "indicator__name",
+        "indicator__method",
+        "indicator__rule",
+        "inputs",
+        "self_score",
+        "inputs_source",
+        "inputs_agency__name",
+        "provided_change_note",
+        "updated_at",
+        "updated_by__full_name",
+        "provided_value",
+        "provided_agency",
+        "provided_by_name",
+        "provided_at",
+    )
+    rows = []
+    for row in responses:
+        indicator = SimpleNamespace(method=row["indicator__method"], rule=row["indicator__rule"])
+        found = provenance.build(
+            source=row["inputs_source"],
+            inputs=row["inputs"],
+            agency=row["inputs_agency__name"] or "",
+            by=row["updated_by__full_name"] or "",
+            at=row["updated_at"],
+            note=row["provided_change_note"],
+            provided=provided_of(row),
+            entered=bool(row["inputs"]) or row["self_score"] is not None,
+        )
+        if not (found.entered or found.provided):
+            continue
+        rows.append(
+            InputSourceRow(
+                assessment_id=row["assessment_id"],
+                code=row["indicator__code"],
+                name=row["indicator__name"],
+                figure=provenance.inputs_text(indicator, row["inputs"]) if row["inputs"] else "",
+                provenance=found,
+                provided_text=(
+                    provenance.inputs_text(indicator, found.provided.value) if found.differs else ""
+                ),
+            )
+        )
+
+    fields = {
+        field.code: field
+        for field in GeneralInfoField.objects.filter(
+            indicator_set_id=publication.campaign.indicator_set_id
+        )
+    }
+    provided, provided_codes = {}, defaultdict(set)
+    for figure in (
+        ProvidedFigure.objects.filter(assessment_id__in=ids, assignment__info_field__isnull=False)
+        .order_by("provided_at", "pk")
+        .values(
+            "assessment_id",
+            "assignment__info_field__code",
+            "value",
+            "assignment__agency__name",
+            "provided_by__full_name",
+            "provided_at",
+        )
+    ):
+        provided_codes[figure["assessment_id"]].add(figure["assignment__info_field__code"])
+        provided[(figure["assessment_id"], figure["assignment__info_field__code"])] = (
+            provenance.ProvidedValue(
+                value=dict(figure["value"] or {}),
+                agency=figure["assignment__agency__name"],
+                by=figure["provided_by__full_name"] or "",
+                at=figure["provided_at"],
+            )
+        )
+    infos = list(
+        Assessment.objects.filter(pk__in=ids)
+        .order_by()
+        .values("pk", "general_info", "general_info_provenance")
+    )
+    by_ids = {
+        entry.get("by_id")
+        for info in infos
+        for entry in (info["general_info_provenance"] or {}).values()
+        if isinstance(entry, Mapping) and entry.get("by_id")
+    }
+    full_names = dict(User.objects.filter(pk__in=by_ids).values_list("pk", "full_name"))
+    for info in infos:
+        values, known = info["general_info"] or {}, info["general_info_provenance"] or {}
+        for code in sorted(set(values) | provided_codes[info["pk"]]):
+            field = fields.get(code)
+            entry = dict(known.get(code) or {})
+            entry["by"] = full_names.get(entry.get("by_id"), "")  # never a user name
+            figure = provided.get((info["pk"], code))
+            found = provenance.of_general_info(entry, values.get(code), provided=figure)
+            if found is None:
+                continue
+            number = field is not None and field.kind == GeneralInfoField.Kind.NUMBER
+
+            def words(value, number=number):
+                return provenance.general_info_text(value, number=number)
+
+            rows.append(
+                InputSourceRow(
+                    assessment_id=info["pk"],
+                    code=code,
+                    name=field.name if field else code,
+                    figure=words(values.get(code)) if found.entered else "",
+                    provenance=found,
+                    provided_text=words(figure.value.get("value")) if found.differs else "",
+                    is_general_info=True,
+                )
+            )
+    return sorted(rows, key=lambda r: (r.assessment_id, not r.is_general_info, natural_key(r.code)))

@@ -309,6 +309,7 @@ def test_the_workbook_holds_the_values_of_the_page(client, world):
         "Kinh tế số",
         "Xã hội số",
         "Ma trận",
+        "Nguồn số liệu",
         "Thông tin",
     ]
     for sheet_name, kind in zip(book.sheetnames[:4], ["dti", "cqs", "kts", "xhs"], strict=True):
@@ -385,7 +386,8 @@ def test_no_text_cell_of_the_workbook_is_a_formula(client, world):
                     assert cell.data_type == "s"
                     assert cell.quotePrefix, (sheet.title, cell.coordinate)
                     seen.append(cell.value)
-    assert seen.count(hostile) == 5  # the four rankings and the matrix
+    # The four rankings, the matrix, and each of the unit's 14 answered indicators' sources.
+    assert seen.count(hostile) == 5 + 14
     assert reason in seen  # the "Thông tin" sheet
 
 
