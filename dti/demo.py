@@ -102,6 +102,9 @@ from councils.models import (
 from indicators import scoring
 from indicators.models import Indicator, IndicatorSet, SetStatus, Tier, natural_key
 from indicators.services import indicator_set_activate, indicator_set_copy
+from providers import services as provider_services
+from providers.models import Channel
+from providers.services import FigureRow
 from rankings import services as rankings_services
 from rankings.models import Publication
 
@@ -162,6 +165,36 @@ COUNCIL = [
 ORGANIZER = "vhtt"
 ADMINISTRATOR = "admin"
 
+# This year's data providers (accounts of load_demo): what each agency provides, an
+# indicator's code or "@" and a general-information code, and for which communes (none
+# named: every one). They send their figures once the communes have answered, so most are
+# kept aside beside the unit's own; Trà Xuân, reopened and waiting for the statistics
+# office's economic figures, gets its 8.1 pre-filled.
+PROVIDERS = [
+    ("thongke", "@tong_so_ho_gia_dinh", ()),
+    ("thongke", "8.1", ()),
+    (
+        "viettel",
+        "3.3",
+        (
+            "Trà Xuân",
+            "Trà Xinh",
+            "Trà Thanh",
+            "Trà Tây",
+            "Trà Phong",
+            "Sơn Trà",
+            "Hương Trà",
+            "Trà Thủy",
+        ),
+    ),
+]
+# Figures not sent yet: the providers' pages have something missing.
+NOT_SENT = {
+    ("thongke", "@tong_so_ho_gia_dinh"): ("Trà Lâm", "Trà Phú"),
+    ("thongke", "8.1"): ("Trà Phú",),
+    ("viettel", "3.3"): ("Sơn Trà", "Hương Trà", "Trà Thủy"),
+}
+
 # Units in these states have been through round 1, and through the explanation.
 APPRAISED = {S.APPRAISED_1, S.EXPLANATION, S.APPRAISED_2, S.PUBLISHED}
 EXPLAINED = {S.EXPLANATION, S.APPRAISED_2, S.PUBLISHED}
@@ -219,6 +252,8 @@ class Story:
     agree_in_bulk: bool = False
     # The decision that publishes the results (``rankings.services.campaign_publish``).
     publication: Mapping | None = None
+    # The data providers are named and send their figures (``PROVIDERS``).
+    providers: bool = False
 
     @property
     def name(self) -> str:
@@ -240,6 +275,7 @@ def current_story(today: date) -> Story:
         returned=("Trà Bình",),
         drafts=("Trà Sơn",),
         reappraised_so_far={"Trà Tân": 1},
+        providers=True,
     )
 
 
@@ -771,6 +807,8 @@ class Builder:
         for name, state in plan:
             if state in (S.OPEN, S.SELF_ASSESSED):
                 self.late(name, assessments[name])
+        if self.story.providers:
+            self.provide()
         if self.story.publication is not None:
             self.publication = rankings_services.campaign_publish(
                 campaign=campaign, user=self.organizer, **self.story.publication
@@ -1040,6 +1078,78 @@ class Builder:
             )
         if close:
             council_services.close_round_two(assessment=assessment, user=self.chair)
+
+    def provide(self):
+        """The organizer names the data providers; they send their figures (``PROVIDERS``).
+
+        The figures agree with the communes' own, give or take a few (the agencies'
+        registers are not the communes'); a commune that answered nothing gets one
+        of the agency's own.
+        """
+        indicators = {
+            i.code: i for i in Indicator.objects.filter(pillar__indicator_set=self.indicator_set)
+        }
+        fields = {f.code: f for f in self.indicator_set.general_info_fields.all()}
+        assessments = {
+            a.unit.name: a
+            for a in Assessment.objects.filter(campaign=self.campaign).select_related("unit")
+        }
+        for username, code, communes in PROVIDERS:
+            user = self.people.get(username)
+            field_code = code[1:] if code.startswith("@") else ""
+            target = fields.get(field_code) if field_code else indicators.get(code)
+            if user is None or user.agency_id is None or target is None:
+                continue  # an account changed by hand, or another indicator set
+            provider_services.provider_assignment_create(
+                user=self.organizer,
+                campaign=self.campaign,
+                agency=user.agency,
+                units=[self.units[name] for name in communes],
+                **({"info_field": target} if field_code else {"indicator": target}),
+            )
+            skipped = NOT_SENT.get((username, code), ())
+            rows = [
+                FigureRow(
+                    unit=self.units[name].pk,
+                    field=field_code,
+                    indicator="" if field_code else code,
+                    value=self.provided_value(code, assessments[name]),
+                )
+                for name in communes or [name for name, _state in self.story.plan]
+                if name not in skipped
+            ]
+            provider_services.figures_provide(
+                user=user,
+                campaign=self.campaign,
+                rows=rows,
+                channel=Channel.SHEET if field_code else Channel.FORM,
+                all_or_nothing=True,
+            )
+
+    def provided_value(self, code: str, assessment: Assessment):
+        """The agency's figure for one commune: near the commune's own (seeded)."""
+        rng = random.Random(f"dti-demo/providers/{assessment.unit.name}/{code}")
+        info = assessment.general_info
+        if code.startswith("@"):
+            own = _whole(info.get(code[1:]) or 400)
+            return str(own if rng.random() < 0.7 else own + rng.randint(-12, 12))
+        response = (
+            Response.objects.filter(assessment=assessment, indicator__code=code)
+            .select_related("indicator")
+            .first()
+        )
+        rule = response.indicator.rule or {}
+        own = response.inputs or {}
+        value = {}
+        b_field = (rule.get("b") or {}).get("field")
+        b = _whole(info.get(b_field) or 0) if b_field else _whole(own.get("b") or rng.randint(5, 9))
+        if not b_field:
+            value["b"] = str(b)
+        a = _whole(own["a"]) if own.get("a") else _whole(b * Decimal(str(rng.uniform(0.4, 0.9))))
+        if rng.random() < 0.3:
+            a += rng.choice((-1, 1))
+        value["a"] = str(min(max(a, 0), b))
+        return value
 
     def late(self, name: str, assessment: Assessment):
         """Reopened by the administrator with an extension, after the window closed."""

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments import permissions, selectors
 from assessments.models import Assessment, Role
+from providers import selectors as provider_selectors
 
 
 class LoginForm(AuthenticationForm):
@@ -130,8 +131,25 @@ def home(request):
             "can_admin": request.user.is_active and request.user.is_staff,
             **_organizer_cards(profile, role_codes, home_unit),
             **_unit_cards(profile, role_codes, home_unit),
+            **_provider_card(profile, role_codes),
+            **_data_request_card(profile, role_codes),
         },
     )
+
+
+def _provider_card(profile, role_codes) -> dict:
+    """The campaigns where a data provider's agency owes figures, with what is missing."""
+    if Role.DATA_PROVIDER not in role_codes or profile.agency_id is None:
+        return {}
+    campaigns = provider_selectors.provider_campaigns(agency_id=profile.agency_id)
+    return {"provider_campaigns": campaigns[:5], "provider_campaigns_more": len(campaigns) > 5}
+
+
+def _data_request_card(profile, role_codes) -> dict:
+    """A data provider's requests to answer, by box (one query)."""
+    if Role.DATA_PROVIDER not in role_codes or profile.agency_id is None:
+        return {}
+    return {"data_request_counts": provider_selectors.inbox_counts(user=profile)}
 
 
 def _organizer_cards(profile, role_codes, home_unit) -> dict:

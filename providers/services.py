@@ -10,32 +10,49 @@ same figure changes nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db.models import Q
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from assessments import audit
+from assessments import audit, uploads
 from assessments import services as assessment_services
 from assessments.models import (
     AdministrativeUnit,
     Agency,
     Assessment,
+    AssessmentState,
     AuditAction,
     Campaign,
     InputSource,
     Response,
+    Role,
 )
 from indicators import scoring
 from indicators.models import GeneralInfoField, Indicator
 
 from . import permissions, selectors
-from .models import Channel, ProvidedFigure, ProviderAssignment
+from .models import (
+    Channel,
+    DataRequest,
+    DataRequestFile,
+    DataRequestStatus,
+    ProvidedFigure,
+    ProviderAssignment,
+)
+
+logger = logging.getLogger(__name__)
 
 # How a channel shows in the unit's provenance: a sheet is "imported", the rest "provided".
 SOURCE_OF_CHANNEL = {
@@ -200,10 +217,9 @@ def _text(value: Any) -> str:
 def _number(value: Any, what: str) -> str:
     if isinstance(value, bool):
         raise ValidationError(_("%(what)s: a number is expected.") % {"what": what})
-    if isinstance(value, (int, Decimal)):
-        number = Decimal(value)
-    elif isinstance(value, float):
-        number = Decimal(str(value))
+    if isinstance(value, (int, Decimal, float)):
+        # a sheet's cells and JSON numbers: the engine's limits (size, NaN) hold for them too
+        number = scoring.to_decimal(value, what=what)
     else:
         from assessments.forms import normalize_number
 
@@ -278,17 +294,27 @@ def indicator_inputs(indicator: Indicator, value: Any) -> dict:
     raise ValidationError(_("%(what)s cannot be provided.") % {"what": what})
 
 
+# Up to this many units named in a submission are read by key; more, the whole campaign.
+UNITS_READ_ONE_BY_ONE = 500
+
+
 class _Context:
     """What one submission needs, read once: the sender's assignments and the campaign's units."""
 
-    def __init__(self, *, user, campaign: Campaign):
+    def __init__(self, *, user, campaign: Campaign, rows: Sequence[FigureRow] = ()):
         self.assignments = list(
             selectors.agency_assignments(agency_id=user.agency_id, campaign=campaign)
         )
         self.by_indicator = {a.indicator.code: a for a in self.assignments if a.indicator_id}
         self.by_field = {a.info_field.code: a for a in self.assignments if a.info_field_id}
         self.covered = {a.pk: {u.pk for u in a.units.all()} for a in self.assignments}
+        # Only the units the rows name: one figure typed in the page reads one unit,
+        # not the province's 3,321.
+        refs = {_text(row.unit) for row in rows}
         assessments = Assessment.objects.filter(campaign=campaign).select_related("unit")
+        if len(refs) <= UNITS_READ_ONE_BY_ONE:
+            ids = {int(ref) for ref in refs if ref.isdigit()}
+            assessments = assessments.filter(Q(unit_id__in=ids) | Q(unit__code__in=refs))
         self.by_unit_id = {a.unit_id: a for a in assessments}
         self.by_code = {a.unit.code: a for a in self.by_unit_id.values() if a.unit.code}
 
@@ -394,6 +420,7 @@ def figures_provide(
     rows: Sequence[FigureRow],
     channel: str,
     all_or_nothing: bool = False,
+    dry_run: bool = False,
 ) -> list[RowResult]:
     """Receive figures from a provider; one result per row, in order.
 
@@ -402,10 +429,16 @@ def figures_provide(
     ``RowsRefused`` with every row's result; otherwise good rows are saved
     and bad ones reported (the API). Re-sending a stored figure is
     "unchanged" and writes nothing.
+
+    With ``dry_run`` (a sheet's preview) every row is checked and stored
+    exactly as it would be, then the whole transaction is rolled back: the
+    results say what sending would do (created, updated, unchanged, pre-filled
+    or not, each error), nothing is saved and ``RowsRefused`` is never raised.
     """
     if not permissions.is_data_provider(user):
         raise PermissionDenied(_("Only a data provider's people can send figures."))
-    context = _Context(user=user, campaign=campaign)
+    rows = list(rows)
+    context = _Context(user=user, campaign=campaign, rows=rows)
     if not context.assignments:
         raise PermissionDenied(_("Your agency provides no figures for this campaign."))
     now = timezone.now()
@@ -432,6 +465,9 @@ def figures_provide(
                 result.status = "error"
                 result.prefilled = False
                 result.messages = list(exc.messages)
+        if dry_run:
+            transaction.set_rollback(True)
+            return results
         if all_or_nothing and not all(r.ok for r in results):
             transaction.set_rollback(True)
             raise RowsRefused(results)
@@ -461,3 +497,420 @@ def figures_provide(
                 },
             )
     return results
+
+
+# --- data requests -------------------------------------------------------------------
+#
+# A council member asks an agency for a figure about one response (one unit's
+# indicator) with a due date; one of the agency's data providers answers with
+# a text and, if need be, files; the member who asked may withdraw it while it
+# waits. The request, the answer and the files stay with the response and its
+# history. Files are checked by their content as evidence is
+# (``assessments.uploads``) and stored privately.
+
+QUESTION_MAX_CHARS = 5000
+ANSWER_MAX_CHARS = 10000
+ANSWER_MAX_FILES = 10
+
+
+def _refuse(problems: list[str]) -> None:
+    if problems:
+        raise ValidationError(problems)
+
+
+def _when(moment) -> str:
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def _day(value) -> str:
+    return formats.date_format(value, "SHORT_DATE_FORMAT")
+
+
+def _send_mail(message: EmailMessage) -> None:
+    try:
+        message.send()
+    except Exception:  # the request is saved; at worst the notice is lost
+        logger.exception("Data request notice to %s could not be sent", message.to)
+
+
+def _request_lines(data_request: DataRequest) -> list[str]:
+    response = data_request.response
+    assessment = response.assessment
+    return [
+        _("Campaign: %(campaign)s") % {"campaign": assessment.campaign},
+        _("Unit: %(unit)s") % {"unit": assessment.unit.name},
+        _("Indicator: %(code)s. %(name)s")
+        % {"code": response.indicator.code, "name": response.indicator.name},
+    ]
+
+
+def _footer() -> list[str]:
+    return ["", _("This message was sent automatically by the DTI assessment system.")]
+
+
+def _ask_message(data_request: DataRequest, to: list[str]) -> EmailMessage:
+    """To the agency's data providers: what the council asks, about whom, by when."""
+    with translation.override(settings.LANGUAGE_CODE):
+        response = data_request.response
+        subject = _("[DTI] The appraisal council asks for data: %(unit)s, indicator %(code)s") % {
+            "unit": response.assessment.unit.name,
+            "code": response.indicator.code,
+        }
+        lines = [
+            _("The appraisal council asks %(agency)s for a figure.")
+            % {"agency": data_request.agency},
+            *_request_lines(data_request),
+            _("Asked by: %(person)s") % {"person": data_request.asked_by},
+            _("Answer by: %(date)s") % {"date": _day(data_request.due_date)},
+            "",
+            _("Question:"),
+            data_request.question,
+            "",
+            _(
+                "Sign in to the DTI system and open “Data requests” on the home page to "
+                "answer; files can be attached there."
+            ),
+        ]
+        return EmailMessage(subject=subject, body="\n".join(lines + _footer()), to=to)
+
+
+def _answer_message(data_request: DataRequest, files: int, to: list[str]) -> EmailMessage:
+    """To the member who asked: the agency's answer."""
+    with translation.override(settings.LANGUAGE_CODE):
+        response = data_request.response
+        subject = _("[DTI] %(agency)s answered your data request: %(unit)s, indicator %(code)s") % {
+            "agency": data_request.agency,
+            "unit": response.assessment.unit.name,
+            "code": response.indicator.code,
+        }
+        lines = [
+            *_request_lines(data_request),
+            "",
+            _("Your question:"),
+            data_request.question,
+            "",
+            _("Answer of %(person)s (%(time)s):")
+            % {"person": data_request.answered_by, "time": _when(data_request.answered_at)},
+            data_request.answer,
+        ]
+        if files:
+            lines += [
+                "",
+                _(
+                    "Files attached to the answer: %(count)d. Open the request in the DTI "
+                    "system to read them."
+                )
+                % {"count": files},
+            ]
+        return EmailMessage(subject=subject, body="\n".join(lines + _footer()), to=to)
+
+
+def _agency_recipients(agency: Agency, assessment: Assessment) -> list[str]:
+    """The agency's active data providers with an e-mail, none of the assessed unit."""
+    people = (
+        get_user_model()
+        .objects.filter(agency=agency, is_active=True, groups__name=Role.DATA_PROVIDER)
+        .exclude(email="")
+        .exclude(unit_id=assessment.unit_id)
+    )
+    return sorted(set(people.values_list("email", flat=True)))
+
+
+def _agency_problem(agency: Agency, response: Response) -> str:
+    """Why ``agency`` is not among ``selectors.askable_agencies``."""
+    assessment = response.assessment
+    if agency.unit_id == assessment.unit_id:
+        return _(
+            "%(agency)s belongs to %(unit)s, the unit assessed: the unit answers the council "
+            "through its explanation."
+        ) % {"agency": agency, "unit": assessment.unit.name}
+    answerers = get_user_model().objects.filter(
+        agency=agency, is_active=True, groups__name=Role.DATA_PROVIDER
+    )
+    if not answerers.exists():
+        return _(
+            "Nobody at %(agency)s can answer in the system yet: ask the administrator to give "
+            "one of its people the data provider role."
+        ) % {"agency": agency}
+    return _("%(agency)s is outside the area of this campaign.") % {"agency": agency}
+
+
+def _record_request(data_request: DataRequest, *, user, event: str, summary, **details) -> None:
+    response = data_request.response
+    assessment = response.assessment
+    audit.record(
+        action=AuditAction.DATA_REQUEST,
+        summary=audit.in_site_language(summary),
+        campaign_id=assessment.campaign_id,
+        unit_id=assessment.unit_id,
+        actor=user,
+        object_type=audit.label(DataRequest),
+        object_id=data_request.pk,
+        details={
+            "event": event,
+            "indicator": response.indicator.code,
+            "agency": data_request.agency.name,
+            **details,
+        },
+    )
+
+
+def data_request_ask(
+    *, user, response: Response, agency: Agency | None, question: str, due_date: date | None
+) -> DataRequest:
+    """A council member asks ``agency`` for a figure about ``response``, due by ``due_date``.
+
+    Refused to anyone but a member of the campaign's council who may see the
+    response (``permissions.can_ask_for_data``), once the unit's results are
+    published, for an agency nobody can answer for, and for a due date in the
+    past. The agency's data providers are e-mailed once the request is saved.
+    """
+    question = (question or "").strip()
+    with transaction.atomic():
+        response = Response.objects.select_related(
+            "indicator", "assessment__unit", "assessment__campaign"
+        ).get(pk=response.pk)
+        if not permissions.can_ask_for_data(user, response):
+            raise PermissionDenied(
+                _(
+                    "Only a member of the campaign's council who may see this indicator can "
+                    "ask an agency for data about it."
+                )
+            )
+        assessment = response.assessment
+        if assessment.state == AssessmentState.PUBLISHED:
+            raise ValidationError(
+                _("The results of %(unit)s are published: no more data can be asked about them.")
+                % {"unit": assessment.unit.name}
+            )
+        problems = []
+        if agency is None:
+            problems.append(_("Choose the agency to ask."))
+        elif not selectors.askable_agencies(response=response).filter(pk=agency.pk).exists():
+            problems.append(_agency_problem(agency, response))
+        if not question:
+            problems.append(_("Write what the agency should provide."))
+        elif len(question) > QUESTION_MAX_CHARS:
+            problems.append(
+                _("The question is too long: at most %(count)d characters.")
+                % {"count": QUESTION_MAX_CHARS}
+            )
+        if due_date is None:
+            problems.append(_("Enter the due date (dd/mm/yyyy)."))
+        elif due_date < timezone.localdate():
+            problems.append(_("The due date cannot be in the past."))
+        _refuse(problems)
+        data_request = DataRequest(
+            response=response,
+            agency=agency,
+            asked_by=user,
+            question=question,
+            due_date=due_date,
+        )
+        data_request._history_user = user
+        data_request.save()
+        _record_request(
+            data_request,
+            user=user,
+            event="asked",
+            summary=lambda: (
+                _("Indicator %(code)s: data asked of %(agency)s, due %(date)s")
+                % {"code": response.indicator.code, "agency": agency, "date": _day(due_date)}
+            ),
+            due_date=due_date.isoformat(),
+        )
+        to = _agency_recipients(agency, assessment)
+        if to:
+            message = _ask_message(data_request, to)
+            transaction.on_commit(lambda: _send_mail(message))
+    return data_request
+
+
+def _lock_request(data_request: DataRequest) -> DataRequest:
+    """The request, locked, with its response, unit, campaign, agency and asker."""
+    return (
+        DataRequest.objects.select_for_update(of=("self",))
+        .select_related(
+            "agency",
+            "asked_by",
+            "response__indicator",
+            "response__assessment__unit",
+            "response__assessment__campaign",
+        )
+        .get(pk=data_request.pk)
+    )
+
+
+def _lock_for_answer(data_request: DataRequest, user) -> DataRequest:
+    locked = _lock_request(data_request)
+    if not permissions.can_answer_data_request(user, locked):
+        raise PermissionDenied(
+            _("Only the people of %(agency)s with the data provider role can answer this request.")
+            % {"agency": locked.agency}
+        )
+    if locked.status == DataRequestStatus.ANSWERED:
+        raise ValidationError(
+            _("This request was already answered on %(time)s; an answer cannot be changed.")
+            % {"time": _when(locked.answered_at)}
+        )
+    if locked.status == DataRequestStatus.WITHDRAWN:
+        raise ValidationError(
+            _("This request was withdrawn by the council member who asked; it cannot be answered.")
+        )
+    return locked
+
+
+def _check_files(files: list) -> tuple[list, list[str]]:
+    """Each file with its ``CheckedUpload`` (the type read from the content), and the problems."""
+    checked, problems = [], []
+    if len(files) > ANSWER_MAX_FILES:
+        problems.append(
+            _("Attach at most %(count)d files to one answer.") % {"count": ANSWER_MAX_FILES}
+        )
+        return checked, problems
+    for upload in files:
+        try:
+            checked.append(
+                (
+                    upload,
+                    uploads.check_upload(
+                        upload,
+                        max_bytes=settings.EVIDENCE_MAX_BYTES,
+                        allowed_types=settings.EVIDENCE_ALLOWED_TYPES,
+                    ),
+                )
+            )
+        except ValidationError as exc:
+            name = uploads.display_name(getattr(upload, "name", ""), fallback=_("attachment"))
+            problems += [
+                _("“%(name)s”: %(problem)s") % {"name": name, "problem": message}
+                for message in exc.messages
+            ]
+    return checked, problems
+
+
+def _discard(storage, name: str) -> None:
+    """Remove a stored file (or the part of it written) whose row will never exist."""
+    try:
+        storage.delete(name)
+    except Exception:  # noqa: BLE001 - the refusal that got here matters more
+        logger.exception("The data request file %s could not be removed", name)
+
+
+def data_request_answer(
+    *, user, data_request: DataRequest, answer: str, files: Sequence = ()
+) -> DataRequest:
+    """The agency answers: a text and optional files, once; the member who asked is e-mailed.
+
+    Each file's type is read from its content (``assessments.uploads``) and the
+    same file attached twice is kept once. No row without a file, no file
+    without a row: every file is written under a name chosen before writing
+    and removed again (or the part of it written) if anything fails before
+    the answer is committed. A refusal saves nothing.
+    """
+    answer = (answer or "").strip()
+    files = [upload for upload in files if upload is not None]
+    with transaction.atomic():
+        _lock_for_answer(data_request, user)  # refuse early, before reading the files
+    problems = []
+    if not answer:
+        problems.append(_("Write the answer."))
+    elif len(answer) > ANSWER_MAX_CHARS:
+        problems.append(
+            _("The answer is too long: at most %(count)d characters.") % {"count": ANSWER_MAX_CHARS}
+        )
+    checked, file_problems = _check_files(files)
+    _refuse(problems + file_problems)
+    storage = DataRequestFile._meta.get_field("file").storage
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            locked = _lock_for_answer(data_request, user)
+            stored: list[DataRequestFile] = []
+            seen: set[str] = set()
+            for upload, check in checked:
+                if check.sha256 in seen:
+                    continue
+                seen.add(check.sha256)
+                row = DataRequestFile(
+                    request=locked,
+                    original_name=check.display_name,
+                    size=check.size,
+                    sha256=check.sha256,
+                    content_type=check.content_type,
+                    uploaded_by=user,
+                )
+                name = row.file.field.generate_filename(row, f"upload.{check.extension}")
+                written.append(name)
+                upload.seek(0)
+                try:
+                    row.file.name = written[-1] = storage.save(name, upload, max_length=255)
+                except OSError as exc:  # disk full, storage gone, the upload's temporary file lost
+                    logger.exception("Data request file %s could not be stored", name)
+                    raise ValidationError(
+                        _("The file could not be stored, so nothing was saved. Try again later.")
+                    ) from exc
+                row._history_user = user
+                row.save()
+                stored.append(row)
+            locked.status = DataRequestStatus.ANSWERED
+            locked.answer = answer
+            locked.answered_by = user
+            locked.answered_at = timezone.now()
+            locked._history_user = user
+            locked.save()
+            _record_request(
+                locked,
+                user=user,
+                event="answered",
+                summary=lambda: (
+                    _("Indicator %(code)s: %(agency)s answered the data request, files: %(count)d")
+                    % {
+                        "code": locked.response.indicator.code,
+                        "agency": locked.agency,
+                        "count": len(stored),
+                    }
+                ),
+                files=[
+                    {"name": row.original_name, "sha256": row.sha256, "size": row.size}
+                    for row in stored
+                ],
+            )
+            asker = locked.asked_by
+            if asker.is_active and asker.email:
+                message = _answer_message(locked, len(stored), [asker.email])
+                transaction.on_commit(lambda: _send_mail(message))
+    except BaseException:
+        # Refused, cut off while writing, or the commit failed: no file without its row.
+        for name in written:
+            _discard(storage, name)
+        raise
+    return locked
+
+
+def data_request_withdraw(*, user, data_request: DataRequest) -> DataRequest:
+    """The member who asked withdraws a request still waiting for its answer."""
+    with transaction.atomic():
+        locked = _lock_request(data_request)
+        if not permissions.can_withdraw_data_request(user, locked):
+            raise PermissionDenied(
+                _("Only the council member who asked can withdraw this request.")
+            )
+        if locked.status != DataRequestStatus.OPEN:
+            raise ValidationError(
+                _("This request is “%(status)s”: it can be withdrawn only while it waits.")
+                % {"status": locked.get_status_display()}
+            )
+        locked.status = DataRequestStatus.WITHDRAWN
+        locked._history_user = user
+        locked.save()
+        _record_request(
+            locked,
+            user=user,
+            event="withdrawn",
+            summary=lambda: (
+                _("Indicator %(code)s: data request to %(agency)s withdrawn")
+                % {"code": locked.response.indicator.code, "agency": locked.agency}
+            ),
+        )
+    return locked

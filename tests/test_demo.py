@@ -29,6 +29,7 @@ from councils.models import Appraisal, Council, CouncilRole, Explanation, Explan
 from dti import demo
 from indicators.models import IndicatorSet, SetStatus
 from indicators.services import indicator_set_activate, indicator_set_copy
+from providers.models import ProvidedFigure, ProviderAssignment
 from rankings.models import Publication, PublishedResult
 
 pytestmark = pytest.mark.django_db
@@ -122,7 +123,10 @@ class TestDemoCampaign(TestCase):
             assert response.self_score == response.indicator.score(
                 response.inputs, response.assessment.general_info
             )
-            assert response.updated_by.unit_id == response.assessment.unit_id
+            if response.inputs_source == "typed":
+                assert response.updated_by.unit_id == response.assessment.unit_id
+            else:  # a figure a data provider sent
+                assert response.updated_by.has_role("data_provider")
         assert Response.history.filter(assessment__campaign=self.campaign).count() > len(answered)
         assert not Assessment.objects.filter(campaign=self.campaign, general_info={}).exists()
         # Required evidence is there for every unit that submitted.
@@ -197,6 +201,41 @@ class TestDemoCampaign(TestCase):
             assert username in self.output
         for username, _role, _pillars in demo.COUNCIL:
             assert username in self.output
+
+    def test_the_data_providers_owe_and_sent_figures_one_of_them_prefilled(self):
+        assignments = ProviderAssignment.objects.filter(campaign=self.campaign)
+        assert sorted(
+            (a.agency.name, a.indicator.code if a.indicator_id else f"@{a.info_field.code}")
+            for a in assignments
+        ) == [
+            ("Chi cục Thống kê Trà Bồng", "8.1"),
+            ("Chi cục Thống kê Trà Bồng", "@tong_so_ho_gia_dinh"),
+            ("Viettel Trà Bồng", "3.3"),
+        ]
+        figures = ProvidedFigure.objects.filter(assignment__campaign=self.campaign)
+        assert figures.count() == (16 - 2) + (16 - 1) + (8 - 3)
+        prefilled = figures.filter(prefilled=True)
+        assert [(f.assessment.unit.name, f.assignment.indicator.code) for f in prefilled] == [
+            (demo.HOME_COMMUNE, "8.1")
+        ]
+        home = Response.objects.get(assessment=self.units[demo.HOME_COMMUNE], indicator__code="8.1")
+        assert (home.inputs_source, home.inputs_agency.name) == (
+            "provided",
+            "Chi cục Thống kê Trà Bồng",
+        )
+        self.pages_of(
+            "thongke",
+            [
+                reverse("home"),
+                reverse("providers:my_campaigns"),
+                reverse("providers:figures", args=[self.campaign.pk]),
+            ],
+        )
+        sheet = self.client.get(reverse("providers:sheet_template", args=[self.campaign.pk]))
+        assert sheet.status_code == 200
+        self.pages_of("viettel", [reverse("providers:figures", args=[self.campaign.pk])])
+        self.pages_of("vhtt", [reverse("providers:campaign_providers", args=[self.campaign.pk])])
+        assert "thongke" in self.output and "viettel" in self.output
 
     def test_a_second_run_changes_nothing(self):
         before = counts()

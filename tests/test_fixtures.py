@@ -169,6 +169,8 @@ DEMO_USERS = {
     "noivu": ("council_member", "Trà Bồng", "Phòng Nội vụ", False),
     "hd.chutich": ("council_member", "Trà Bồng", "Văn phòng HĐND và UBND huyện", False),
     "hd.thuky": ("council_member", "Trà Bồng", "Phòng Văn hóa và Thông tin", False),
+    "thongke": ("data_provider", None, "Chi cục Thống kê Trà Bồng", False),
+    "viettel": ("data_provider", None, "Viettel Trà Bồng", False),
 }
 
 

@@ -108,6 +108,9 @@ DEMO_USERS = [
         False,
     ),
     ("hd.thuky", "Trần Thị Ngọc Anh", Role.COUNCIL_MEMBER, DISTRICT, ORGANIZER_AGENCY, False),
+    # Data providers of this year's campaign (``dti.demo.PROVIDERS``).
+    ("thongke", "Lê Thị Thu Sương", Role.DATA_PROVIDER, None, "Chi cục Thống kê Trà Bồng", False),
+    ("viettel", "Nguyễn Văn Toàn", Role.DATA_PROVIDER, None, "Viettel Trà Bồng", False),
 ]
 
 
@@ -531,6 +534,11 @@ class Command(BaseCommand):
                 _("Council member"),
                 ", ".join(members),
                 _("the workbench: round-2 appraisals of the disputed indicators"),
+            ),
+            (
+                _("Data provider"),
+                ", ".join(dict.fromkeys(username for username, _c, _u in demo.PROVIDERS)),
+                _("the figures their agency owes: typed, or as a sheet"),
             ),
             (_("Administrator"), "admin", _("the Django admin; reopening a unit")),
         ]
