@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -28,6 +29,35 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if not value:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+RATE_PERIODS = {
+    "s": 1,
+    "sec": 1,
+    "min": 60,
+    "m": 60,
+    "hour": 3600,
+    "h": 3600,
+    "day": 86400,
+    "d": 86400,
+}
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A rate limit "<requests>/<period>" from the environment; "off" (or "0") for none.
+
+    A malformed value stops the settings from loading, naming the variable.
+    """
+    value = (os.environ.get(name) or default).strip().lower()
+    if value in {"off", "none", "0"}:
+        return None
+    count, _sep, period = value.partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in RATE_PERIODS:
+        raise ImproperlyConfigured(
+            f"{name}={value!r}: write <requests>/<period>, the period one of "
+            f"{', '.join(RATE_PERIODS)}, or off"
+        )
+    return value
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -62,6 +92,9 @@ INSTALLED_APPS = [
     "rankings",
     "providers",
     "api",
+    # django-ninja's templates and static files: the API docs page serves Swagger UI
+    # from here (no CDN), and only when "ninja" is installed as an app.
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -287,6 +320,23 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "DTI <no-reply@localhost>")
+
+# --- JSON API (api/) -------------------------------------------------------
+# Rate limits of /api/v1/, "<requests>/<period>" (period s, min, hour or day;
+# "off" for none): anonymous callers per client address (TRUSTED_PROXY_COUNT
+# decides which), each token apart, and the bulk submission per token on top.
+# Counted in the cache named by API_THROTTLE_CACHE: Redis when REDIS_URL is set,
+# so that every gunicorn worker counts together; per process without it.
+API_THROTTLE_ANON = env_rate("API_THROTTLE_ANON", "60/min")
+API_THROTTLE_TOKEN = env_rate("API_THROTTLE_TOKEN", "600/min")
+API_THROTTLE_BULK = env_rate("API_THROTTLE_BULK", "120/hour")
+API_THROTTLE_CACHE = "default"
+# Rows of one bulk submission of figures (answered in the request: 1,000 rows took
+# 15-40 s on PostgreSQL, within gunicorn's 120 s timeout; raise it only with the
+# timeout), and rows of one page of a list.
+API_MAX_ROWS = int(os.environ.get("API_MAX_ROWS", "1000"))
+API_PAGE_SIZE = int(os.environ.get("API_PAGE_SIZE", "100"))
+API_MAX_PAGE_SIZE = int(os.environ.get("API_MAX_PAGE_SIZE", "1000"))
 
 # --- Security -------------------------------------------------------------
 # With DEBUG off, ``manage.py check --deploy`` reports nothing (tests/test_settings.py);
