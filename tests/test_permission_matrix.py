@@ -20,6 +20,7 @@ The outcomes, as the project answers:
                row's reason (a window closed, a state, a guard), never done
 ``invalid``    the form is refused for its data (an organizer's empty form)
 ``done``       the action happened: 200 or 302, no error, and it changed something
+``401``        the JSON API's token endpoints: a session is no token, whoever it is
 =============  ===================================================================
 
 How a refusal is shown depends on the page, so each endpoint names its status:
@@ -49,6 +50,9 @@ member              council of L (Công an huyện): assigned pillars 1 and 7
 unassigned          council of L (Viettel): no assignment
 conflicted          council of L, from an agency of commune A (Bưu điện xã A):
                     assigned pillars 1 and 7, which covers B but never A
+provider            data provider of Công an huyện, the agency ``member`` asked
+                    about A's 1.2 (one request open, one answered with a file);
+                    it provides A's 1.2 (sent) and every unit's officials (not yet)
 superuser           Django superuser: an administrator
 administrator       the administrator role, not a superuser
 inactive            A's officer, deactivated while signed in: an anonymous visitor
@@ -68,7 +72,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -84,6 +88,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from api import services as api_services
+from api.models import ApiToken
 from assessments import services as assessment_services
 from assessments.models import (
     Assessment,
@@ -110,6 +116,8 @@ from councils.models import (
 )
 from dti.celery import app as celery_app
 from indicators.models import Indicator
+from providers import services as provider_services
+from providers.models import DataRequest, DataRequestFile, ProvidedFigure, ProviderAssignment
 from rankings import services as ranking_services
 from rankings.models import Publication, RankingRun
 from tests.assessments.helpers import complete
@@ -134,6 +142,7 @@ PASSWORD = "Mat-khau-ma-tran-2025"
 
 OK, LOGIN, NOT_FOUND, NOT_ALLOWED = "ok", "login", "404", "405"
 REFUSED, CLOSED, INVALID, DONE = "refused", "closed", "invalid", "done"
+UNAUTHORIZED = "401"
 
 ROLES = [
     "anon",
@@ -150,6 +159,7 @@ ROLES = [
     "member",
     "unassigned",
     "conflicted",
+    "provider",
     "superuser",
     "administrator",
     "inactive",
@@ -172,6 +182,9 @@ GROUPS = {
     "viewers_b": "unit_b managers council",
     # who sees P's assessment of A (P's council is not these people)
     "viewers_pa": "unit_a managers",
+    # who sees the data requests about A's 1.2 (providers.permissions.can_view_data_request):
+    # the council but its member of A, the organizer and the agency asked; not the unit
+    "request_viewers": "council -conflicted organizer provider",
 }
 
 
@@ -209,6 +222,7 @@ def who(default: str = NOT_FOUND, *, anon: str = LOGIN, **outcomes: str) -> dict
 
 PUBLIC = who(OK, anon=OK)  # a public page, the same for everyone
 NOBODY = who(NOT_FOUND, anon=NOT_FOUND)  # nothing there for anyone: unpublished, a draft
+TOKEN_ONLY = who(UNAUTHORIZED, anon=UNAUTHORIZED)  # the API's token endpoints, from a session
 SIGNED_IN = who(ok="everyone")  # any signed-in person
 POST_ONLY = who(NOT_ALLOWED)  # GET on a POST-only action
 MANAGERS = who(ok="managers")  # the campaign's organizer and administrators
@@ -451,7 +465,8 @@ HISTORY_A = E("assessments:response_history", "A-1.2", A12)
 ATTACH_A = E(
     "assessments:evidence_add", "A-1.3", A13, lambda w: {"kind": "file", "file": pdf()}, 200
 )
-GENERAL_INFO_A = E("assessments:general_info_save", "A", A, fixed(tong_so_cbcc="25"), 302)
+# A refusal shows the page again (400) with the figures as typed: nothing typed is lost.
+GENERAL_INFO_A = E("assessments:general_info_save", "A", A, fixed(tong_so_cbcc="25"), 400)
 SUBMIT_A = E("assessments:assessment_submit", "A", A, fixed(), 302)
 REVIEW_A = E("assessments:assessment_review", "A", A)
 CONFIRM_A = E(
@@ -584,6 +599,111 @@ PUBLISH_L_NO_PASSWORD = E(
     CAMP_L,
     lambda w: {**decision(w), "password": ""},
     400,
+)
+# the JSON API (/api/v1/) and the page of a person's API tokens
+API_SCHEMA = E("api-v1:openapi-json")
+API_DOCS = E("api-v1:openapi-view")
+API_ROOT = E("api-v1:api-root")
+API_RESULTS = E("api-v1:results_campaigns")
+API_RESULTS_L = E("api-v1:results_campaign", "L", kw(campaign_id="L"))
+API_RESULTS_P = E("api-v1:results_campaign", "P", kw(campaign_id="P"))
+API_RANKING_L = E(
+    "api-v1:results_ranking", "L-dti", lambda w: {"campaign_id": w.L.pk, "kind": "dti"}
+)
+API_RANKING_P = E(
+    "api-v1:results_ranking", "P-dti", lambda w: {"campaign_id": w.P.pk, "kind": "dti"}
+)
+API_SCORECARD_L = E("api-v1:results_scorecard", "L-A", kw(campaign_id="L", assessment_id="a"))
+API_SCORECARD_P = E("api-v1:results_scorecard", "P-A", kw(campaign_id="P", assessment_id="pa"))
+API_SCORECARD_MIXED = E(
+    "api-v1:results_scorecard", "P-with-L-A", kw(campaign_id="P", assessment_id="a")
+)
+API_CAMPAIGNS = E("api-v1:provider_campaigns")
+API_FIGURES_L = E("api-v1:provider_figures", "L", kw(campaign_id="L"))
+API_SUBMIT_L = E("api-v1:provider_figures_submit", "L", kw(campaign_id="L"), fixed())
+TOKENS = E("api:token_list", data=fixed(name="Hệ thống báo cáo"), refused=200)
+TOKENS_NO_NAME = E("api:token_list", "no-name", data=fixed(name=""), refused=200)
+
+
+def officer_a_token(w) -> dict:
+    """A token of officer_a, made in the cell's own savepoint."""
+    token = api_services.token_create(user=w.people["officer_a"], name="Hệ thống xã A")[0]
+    return {"pk": token.pk}
+
+
+TOKEN_REVOKE = E("api:token_revoke", "officer_a", officer_a_token, fixed())
+
+# the data requests about A's 1.2: ``member`` asks the police, whose ``provider`` answers
+ASK_A = E(
+    "providers:request_ask",
+    "A-1.2",
+    kw(response_pk="r_a12"),
+    lambda w: {
+        "agency": w.police.pk,
+        "due_date": (timezone.localdate() + timedelta(days=7)).strftime("%d/%m/%Y"),
+        "question": "Số thuê bao cáp quang của xã?",
+    },
+    400,
+)
+DATA_REQUEST = E("providers:request_detail", "open", kw(pk="dr_open"))
+DATA_ANSWER = E(
+    "providers:request_detail",
+    "answer",
+    kw(pk="dr_open"),
+    lambda w: {"action": "answer", "answer": "1.234 thuê bao.", "files": pdf()},
+    400,
+)
+DATA_WITHDRAW = E(
+    "providers:request_detail", "withdraw", kw(pk="dr_open"), fixed(action="withdraw"), 400
+)
+DATA_FILE = E("providers:request_file_download", "answered", kw(pk="dr_file"))
+DATA_INBOX = E("providers:request_inbox")
+MY_DATA_REQUESTS = E("providers:member_requests", "L", COUNCIL_L)
+# the providers' figures: the police provide A's 1.2 (a figure sent) and the officials' count
+# of every unit (nothing sent yet); ``provider`` sends theirs, the organizer names them
+PROVIDERS_L = E(
+    "providers:campaign_providers",
+    "L",
+    COUNCIL_L,
+    lambda w: {"action": "create", "agency": w.viettel.pk, "figure": f"f{w.people_field.pk}"},
+)
+WITHDRAW_L = E(
+    "providers:campaign_providers",
+    "withdraw",
+    COUNCIL_L,
+    lambda w: {"action": "delete", "assignment": w.pa_officials.pk},
+)
+WITHDRAW_SENT_L = E(
+    "providers:campaign_providers",
+    "withdraw-sent",
+    COUNCIL_L,
+    lambda w: {"action": "delete", "assignment": w.pa_12.pk},
+    200,
+)
+MY_FIGURES = E("providers:my_campaigns")
+FIGURES_L = E("providers:figures", "L", COUNCIL_L)
+FIGURE_A = E(
+    "providers:figure_save",
+    "A-1.2",
+    kw(campaign_pk="L", assignment_pk="pa_12", assessment_pk="a"),
+    fixed(value="4"),
+)
+FIGURE_B = E(
+    "providers:figure_save",
+    "B-1.2",
+    kw(campaign_pk="L", assignment_pk="pa_12", assessment_pk="b"),
+    fixed(value="4"),
+)
+FIGURE_SHEET_L = E("providers:sheet_template", "L", COUNCIL_L)
+FIGURE_UPLOAD_L = E(
+    "providers:sheet_upload",
+    "L",
+    COUNCIL_L,
+    lambda w: {
+        "file": SimpleUploadedFile(
+            "so-lieu.csv", f"ID đơn vị,Mã số liệu,Giá trị\n{w.a.unit_id},1.2,4\n".encode()
+        )
+    },
 )
 
 WINDOW_CLOSED = "window closed at"
@@ -751,6 +871,54 @@ ROWS: list[Row] = [
         POST, "published", who(closed="organizer", refused="admins"), "needs a written reason"
     ),
     PUBLISH_L_NO_PASSWORD(POST, "appraised2", who(invalid="managers")),
+    # --- the JSON API: the published results as the public pages, nothing unpublished; a
+    # session never authenticates it (its token endpoints are 401 for every role); each
+    # person makes and revokes their own tokens only
+    API_SCHEMA(GET, "any", PUBLIC),
+    API_DOCS(GET, "any", PUBLIC),
+    API_ROOT(GET, "any", NOBODY),
+    API_RESULTS(GET, "published", PUBLIC),
+    API_RESULTS_L(GET, "appraised2", NOBODY),
+    API_RESULTS_P(GET, "published", PUBLIC),
+    API_RANKING_L(GET, "appraised2", NOBODY),
+    API_RANKING_P(GET, "published", PUBLIC),
+    API_SCORECARD_L(GET, "appraised2", NOBODY),
+    API_SCORECARD_P(GET, "published", PUBLIC),
+    API_SCORECARD_MIXED(GET, "published", NOBODY),
+    API_CAMPAIGNS(GET, "any", TOKEN_ONLY),
+    API_FIGURES_L(GET, "self_open", TOKEN_ONLY),
+    API_SUBMIT_L(POST, "self_open", TOKEN_ONLY),
+    TOKENS(GET, "any", SIGNED_IN),
+    TOKENS(POST, "any", who(done="everyone")),
+    TOKENS_NO_NAME(POST, "any", who(invalid="everyone")),
+    TOKEN_REVOKE(POST, "any", who(done="officer_a")),
+    TOKEN_REVOKE(GET, "any", POST_ONLY),
+    # --- data requests: a council member asks an agency about a response they may see
+    # (never in a unit of their own), the agency's data providers answer, the member who
+    # asked withdraws; the council, the organizer and the agency see them, never the unit,
+    # and their files are never public
+    ASK_A(GET, "round1", who(ok="council -conflicted")),
+    ASK_A(POST, "round1", who(done="council -conflicted")),
+    DATA_REQUEST(GET, "round1", who(ok="request_viewers")),
+    DATA_ANSWER(POST, "round1", who(done="provider", refused="request_viewers -provider")),
+    DATA_WITHDRAW(POST, "round1", who(done="member", refused="request_viewers -member")),
+    DATA_FILE(GET, "round1", who(ok="request_viewers")),
+    DATA_INBOX(GET, "any", who(ok="provider")),
+    MY_DATA_REQUESTS(GET, "round1", who(ok="council")),
+    # --- the providers' figures: the organizer names the providers and withdraws one that
+    # has sent nothing; a data provider sends only its agency's figures, for its units
+    PROVIDERS_L(GET, "self_open", who(ok="organizer")),
+    PROVIDERS_L(POST, "self_open", who(done="organizer")),
+    WITHDRAW_L(POST, "self_open", who(done="organizer")),
+    WITHDRAW_SENT_L(POST, "self_open", who(closed="organizer"), "already sent figures"),
+    MY_FIGURES(GET, "any", SIGNED_IN),
+    FIGURES_L(GET, "self_open", who(ok="provider")),
+    FIGURE_A(POST, "self_open", who(done="provider")),
+    FIGURE_A(GET, "self_open", POST_ONLY),
+    FIGURE_B(POST, "self_open", who()),  # B is not among the units the police provide for
+    FIGURE_SHEET_L(GET, "self_open", who(ok="provider")),
+    FIGURE_UPLOAD_L(POST, "self_open", who(ok="provider")),  # the preview; nothing written
+    FIGURE_UPLOAD_L(GET, "self_open", POST_ONLY),
 ]
 
 # URL prefixes deliberately outside the matrix, and why. Every other pattern needs a row.
@@ -803,6 +971,7 @@ def build_world() -> SimpleNamespace:
         "superuser": _user(username="superuser", is_superuser=True, is_staff=True),
         "administrator": _user(username="administrator", roles=["administrator"]),
         "inactive": _user(username="inactive", unit=unit_a, roles=officer),
+        "provider": _user(username="provider", agency=police, roles=["data_provider"]),
         # not a role of the matrix: whom the organizer adds to the council
         "candidate": _user(username="candidate", agency=tax),
     }
@@ -847,6 +1016,42 @@ def build_world() -> SimpleNamespace:
         )
     for kind in WINDOW.values():  # the calendar of phase "self_open"
         set_window(campaign_l, kind, "open" if kind == PhaseKind.SELF_ASSESSMENT else "not_yet")
+    # The member asks the police twice about A's 1.2; the police answer the second.
+    requests = [
+        provider_services.data_request_ask(
+            user=people["member"],
+            response=_response(a, "1.2"),
+            agency=police,
+            question="Số thuê bao cáp quang của xã?",
+            due_date=timezone.localdate() + timedelta(days=7),
+        )
+        for _ in range(2)
+    ]
+    dr_open, dr_answered = requests
+    provider_services.data_request_answer(
+        user=people["provider"], data_request=dr_answered, answer="1.234 thuê bao.", files=[pdf()]
+    )
+    # The police provide A's 1.2 (and have sent it) and every unit's officials (not yet).
+    general_info = {f.code: f for f in set_l.general_info_fields.all()}
+    pa_12 = provider_services.provider_assignment_create(
+        user=people["organizer"],
+        campaign=campaign_l,
+        agency=police,
+        indicator=Indicator.objects.get(pillar__indicator_set=set_l, code="1.2"),
+        units=[unit_a],
+    )
+    pa_officials = provider_services.provider_assignment_create(
+        user=people["organizer"],
+        campaign=campaign_l,
+        agency=police,
+        info_field=general_info["tong_so_cbcc"],
+    )
+    provider_services.figures_provide(
+        user=people["provider"],
+        campaign=campaign_l,
+        rows=[provider_services.FigureRow(unit=unit_a.pk, indicator="1.2", value=3)],
+        channel="form",
+    )
 
     # P: last year's campaign of the same communes, evidence attached, published.
     set_p = trimmed_commune_set(name="Bộ chỉ số ma trận 2024", year=2024)
@@ -913,6 +1118,13 @@ def build_world() -> SimpleNamespace:
         ev_a=ev_a,
         ev_b=ev_b,
         ev_pa=ev_pa,
+        police=police,
+        viettel=viettel,
+        pa_12=pa_12,
+        pa_officials=pa_officials,
+        people_field=general_info["tong_so_nguoi_dan"],
+        dr_open=dr_open,
+        dr_file=DataRequestFile.objects.get(request=dr_answered),
     )
 
 
@@ -927,6 +1139,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     root = tmp_path_factory.mktemp("private")
     overrides = override_settings(
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        API_THROTTLE_ANON=None,  # every cell's API request comes from one address
         PRIVATE_STORAGE_ROOT=root,
         STORAGES={
             **settings.STORAGES,
@@ -990,6 +1203,11 @@ def fingerprint() -> tuple:
         AssessmentTransition.objects.count(),
         Publication.objects.count(),
         RankingRun.objects.count(),
+        tuple(ApiToken.objects.order_by("pk").values_list("pk", "revoked_at")),
+        tuple(DataRequest.objects.order_by("pk").values_list("pk", "status")),
+        DataRequestFile.objects.count(),
+        tuple(ProviderAssignment.objects.order_by("pk").values_list("pk", flat=True)),
+        tuple(ProvidedFigure.objects.order_by("pk").values_list("pk", "value")),
     )
 
 
@@ -1077,7 +1295,7 @@ def check(row: Row, outcome: str, response, written: list[str], changed: bool) -
         elif outcome == CLOSED:
             assert any(row.why in e for e in errors), errors
         return
-    expected = {OK: 200, NOT_FOUND: 404, NOT_ALLOWED: 405, LOGIN: 302}[outcome]
+    expected = {OK: 200, NOT_FOUND: 404, NOT_ALLOWED: 405, LOGIN: 302, UNAUTHORIZED: 401}[outcome]
     assert status == expected, f"expected {expected}, got {status} {where}"
     if outcome == LOGIN:
         assert where.split("?")[0] == LOGIN_PATH, where
@@ -1145,7 +1363,7 @@ def test_the_table_is_well_formed():
     for row in ROWS:
         assert row.phase in PHASES, row.id
         assert set(row.expect) == set(ROLES), row.id
-        assert set(row.expect.values()) <= {OK, LOGIN, NOT_FOUND, NOT_ALLOWED} | {
+        assert set(row.expect.values()) <= {OK, LOGIN, NOT_FOUND, NOT_ALLOWED, UNAUTHORIZED} | {
             REFUSED,
             CLOSED,
             INVALID,
