@@ -19,6 +19,7 @@ from ninja import Header, Path, Query, Router
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from providers import selectors as provider_selectors
 from providers.services import FigureRow
 
 from . import permissions, selectors, services
@@ -90,10 +91,12 @@ def provider_campaigns(request):
     with its assignments: the figure, the units it covers and how many are still missing."""
     user = _provider(request)
     found = []
+    counts = provider_selectors.owed_counts(agency_id=user.agency_id)
     for campaign, assignments in selectors.provider_campaigns(user=user):
         rows = []
         for assignment in assignments:
-            units, missing = selectors.assignment_counts(assignment)
+            units, sent = counts.get(assignment.pk, (0, 0))
+            missing = units - sent
             rows.append(
                 {
                     "id": assignment.pk,

@@ -84,12 +84,6 @@ def _figure_order(assignment: ProviderAssignment):
     return (1, assignment.info_field.code, assignment.pk)
 
 
-def assignment_counts(assignment: ProviderAssignment) -> tuple[int, int]:
-    """(units covered, units still missing the figure): 2 queries."""
-    covered = provider_selectors.assignment_assessments(assignment)
-    return covered.count(), provider_selectors.missing_count(assignment=assignment)
-
-
 @dataclass(frozen=True)
 class OwedFigure:
     """One unit × figure a provider owes, with what it sent (None: still missing)."""

@@ -94,39 +94,11 @@ def provided_figure_for_field(*, assessment_id: int, code: str) -> ProvidedFigur
     )
 
 
-def owed_figures(
-    *, assignment: ProviderAssignment
-) -> list[tuple[Assessment, ProvidedFigure | None]]:
-    """Each covered unit with the figure the agency sent for it (None: still missing)."""
-    sent = {
-        figure.assessment_id: figure
-        for figure in ProvidedFigure.objects.filter(assignment=assignment).select_related(
-            "provided_by"
-        )
-    }
-    return [
-        (assessment, sent.get(assessment.pk)) for assessment in assignment_assessments(assignment)
-    ]
-
-
 def provided_figure(assessment_id: int, *, indicator_id=None, code=None):
     """The hook ``assessments.selectors.hooks.provided_figure`` (see there)."""
     if indicator_id is not None:
         return provided_figure_for_indicator(assessment_id=assessment_id, indicator_id=indicator_id)
     return provided_figure_for_field(assessment_id=assessment_id, code=code)
-
-
-def campaigns_with_assignments(*, agency_id: int) -> QuerySet:
-    return (
-        Campaign.objects.filter(provider_assignments__agency_id=agency_id)
-        .distinct()
-        .order_by("-year", "name")
-    )
-
-
-def missing_count(*, assignment: ProviderAssignment) -> int:
-    covered = assignment_assessments(assignment)
-    return covered.exclude(provided_figures__assignment=assignment).count()
 
 
 # --- the providers' pages: what an agency owes, page by page -----------------------
@@ -174,10 +146,11 @@ def owed_pairs(*, agency_id: int, campaign_id: int | None = None) -> QuerySet:
     )
 
 
-def owed_counts(*, agency_id: int, campaign: Campaign) -> dict[int, tuple[int, int]]:
-    """``{assignment pk: (owed, sent)}``: the agency's figures in one campaign, one query."""
+def owed_counts(*, agency_id: int, campaign: Campaign | None = None) -> dict[int, tuple[int, int]]:
+    """``{assignment pk: (owed, sent)}``: the agency's figures in one campaign (or in every
+    campaign), one query."""
     rows = (
-        owed_pairs(agency_id=agency_id, campaign_id=campaign.pk)
+        owed_pairs(agency_id=agency_id, campaign_id=campaign.pk if campaign else None)
         .values("pk")
         .annotate(owed=Count("assessment_pk"), done=Count("assessment_pk", filter=Q(sent=True)))
     )
