@@ -3,12 +3,14 @@
 The one home of these answers, asked by the provider pages, the API and the
 services alike. A provider is a person with the ``data_provider`` role who
 belongs to the assignment's agency; an assignment with units covers only
-those units, one without units every unit of the campaign.
+those units, one without units every unit of the campaign (which units an
+assignment covers is a question of data, answered in SQL by
+``selectors.owed_pairs`` for the pages and by ``services.figures_provide``).
 """
 
 from __future__ import annotations
 
-from assessments.models import Assessment, Campaign, Role
+from assessments.models import Campaign, Role
 from assessments.permissions import can_manage_campaign, is_organizer_of
 from councils import permissions as council_permissions
 
@@ -26,21 +28,6 @@ def is_data_provider(user) -> bool:
 def is_provider_for(user, assignment: ProviderAssignment) -> bool:
     """The person provides for this assignment's agency (any of its units)."""
     return is_data_provider(user) and user.agency_id == assignment.agency_id
-
-
-def assignment_covers(assignment: ProviderAssignment, assessment: Assessment) -> bool:
-    """The assignment's campaign and units include the assessed unit."""
-    if assessment.campaign_id != assignment.campaign_id:
-        return False
-    units = assignment.units.all()
-    if getattr(assignment, "_prefetched_objects_cache", {}).get("units") is not None:
-        ids = {unit.pk for unit in units}
-        return not ids or assessment.unit_id in ids
-    return not units.exists() or units.filter(pk=assessment.unit_id).exists()
-
-
-def can_provide(user, assignment: ProviderAssignment, assessment: Assessment) -> bool:
-    return is_provider_for(user, assignment) and assignment_covers(assignment, assessment)
 
 
 def can_manage_providers(user, campaign: Campaign) -> bool:
