@@ -996,7 +996,7 @@ def _discard_file(storage, name: str) -> None:
     try:
         storage.delete(name)
     except Exception:  # noqa: BLE001 - the refusal that got here matters more
-        logger.exception("The evidence file %s could not be removed", name)
+        logger.exception("The stored file %s could not be removed", name)
 
 
 def evidence_add_file(*, response: Response, user, uploaded_file) -> Evidence:

@@ -513,11 +513,6 @@ ANSWER_MAX_CHARS = 10000
 ANSWER_MAX_FILES = 10
 
 
-def _refuse(problems: list[str]) -> None:
-    if problems:
-        raise ValidationError(problems)
-
-
 def _when(moment) -> str:
     return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
 
@@ -699,7 +694,7 @@ def data_request_ask(
             problems.append(_("Enter the due date (dd/mm/yyyy)."))
         elif due_date < timezone.localdate():
             problems.append(_("The due date cannot be in the past."))
-        _refuse(problems)
+        assessment_services._refuse(problems)
         data_request = DataRequest(
             response=response,
             agency=agency,
@@ -789,14 +784,6 @@ def _check_files(files: list) -> tuple[list, list[str]]:
     return checked, problems
 
 
-def _discard(storage, name: str) -> None:
-    """Remove a stored file (or the part of it written) whose row will never exist."""
-    try:
-        storage.delete(name)
-    except Exception:  # noqa: BLE001 - the refusal that got here matters more
-        logger.exception("The data request file %s could not be removed", name)
-
-
 def data_request_answer(
     *, user, data_request: DataRequest, answer: str, files: Sequence = ()
 ) -> DataRequest:
@@ -820,7 +807,7 @@ def data_request_answer(
             _("The answer is too long: at most %(count)d characters.") % {"count": ANSWER_MAX_CHARS}
         )
     checked, file_problems = _check_files(files)
-    _refuse(problems + file_problems)
+    assessment_services._refuse(problems + file_problems)
     storage = DataRequestFile._meta.get_field("file").storage
     written: list[str] = []
     try:
@@ -883,7 +870,7 @@ def data_request_answer(
     except BaseException:
         # Refused, cut off while writing, or the commit failed: no file without its row.
         for name in written:
-            _discard(storage, name)
+            assessment_services._discard_file(storage, name)
         raise
     return locked
 
