@@ -422,11 +422,14 @@ class Assessment(ConcurrentTransitionMixin, models.Model):
             ]
         return self.self_assessment_problems(at)
 
-    def submit_problems(self, at=None) -> list[str]:
+    def submit_problems(self, at=None, *, missing=None) -> list[str]:
+        """Why the self-assessment cannot be submitted now; ``missing``: what
+        ``selectors.assessment_missing`` gives, when the caller has it already."""
         from . import selectors
 
         problems = self.self_assessment_problems(at)
-        missing = selectors.assessment_missing(assessment=self)
+        if missing is None:
+            missing = selectors.assessment_missing(assessment=self)
         if missing.unanswered:
             problems.append(
                 gettext("Indicators not answered yet: %(codes)s.")

@@ -159,9 +159,33 @@ def missing_by_assessment(*, assessments: QuerySet) -> dict[int, Missing]:
     }
 
 
+def assessment_progress(*, assessment: Assessment) -> tuple[Missing, int]:
+    """What keeps one self-assessment from being submitted, and its number of indicators:
+    1 query (its responses, each with whether it has its required evidence)."""
+    rows = (
+        Response.objects.filter(assessment=assessment)
+        .annotate(
+            evidenced=Exists(
+                Evidence.objects.filter(response=OuterRef("pk"), phase=EvidencePhase.SELF)
+            )
+        )
+        .values_list("indicator__code", "self_score", "indicator__evidence_mandatory", "evidenced")
+    )
+    unanswered, evidence, total = [], [], 0
+    for code, score, mandatory, evidenced in rows:
+        total += 1
+        if score is None:
+            unanswered.append(code)
+        if mandatory and not evidenced:
+            evidence.append(code)
+    missing = Missing(
+        unanswered=sorted(unanswered, key=natural_key), evidence=sorted(evidence, key=natural_key)
+    )
+    return missing, total
+
+
 def assessment_missing(*, assessment: Assessment) -> Missing:
-    found = missing_by_assessment(assessments=Assessment.objects.filter(pk=assessment.pk))
-    return found.get(assessment.pk, Missing())
+    return assessment_progress(assessment=assessment)[0]
 
 
 @dataclass(frozen=True)
@@ -673,17 +697,66 @@ class GeneralInfoRow:
     provenance: Any = None  # provenance.Provenance, or None: nothing entered nor provided
 
 
+@dataclass(frozen=True)
+class PillarLink:
+    """A pillar in the page's table of contents: where its cards are and how far along."""
+
+    pillar: Any
+    page: int  # the page (``?trang=``) that shows its cards; 0: none shown (filtered out)
+    answered: int
+    total: int
+    incomplete: int  # cards unanswered or missing their required evidence
+
+
 @dataclass
 class AssessmentPage:
     general_info: list[GeneralInfoRow]
     general_info_names: dict[str, str]
-    pillars: list[PillarCards]
+    pillars: list[PillarCards]  # this page's pillars, with their cards
     missing: Missing
     total: int
+    pillar_links: list[PillarLink] = field(default_factory=list)
+    number: int = 1
+    pages: int = 1
 
     @property
     def answered(self) -> int:
         return self.total - len(self.missing.unanswered)
+
+    @property
+    def previous_link(self) -> PillarLink | None:
+        """The first pillar of the page before this one."""
+        return next((link for link in self.pillar_links if link.page == self.number - 1), None)
+
+    @property
+    def next_link(self) -> PillarLink | None:
+        """The first pillar of the page after this one."""
+        return next((link for link in self.pillar_links if link.page == self.number + 1), None)
+
+
+# Rendering the cards is most of the page's time (their forms, rules and
+# evidence, about 5 ms a card): a page shows whole pillars, at most this many
+# cards unless one pillar has more, so that the 81 indicators of a national set
+# come one pillar (8–17 cards) at a time and a small set stays on one page.
+# ``?trang=`` chooses the page.
+CARDS_PER_PAGE = 12
+PAGE_PARAMETER = "trang"
+
+
+def _pillar_pages(rows: list[PillarCards], *, per_page: int) -> list[list[PillarCards]]:
+    """Whole pillars in pages of at most ``per_page`` cards (a larger pillar: its own page)."""
+    pages: list[list[PillarCards]] = []
+    current: list[PillarCards] = []
+    size = 0
+    for row in rows:
+        if current and size + len(row.cards) > per_page:
+            pages.append(current)
+            current, size = [], 0
+        current.append(row)
+        size += len(row.cards)
+    if current:
+        pages.append(current)
+    return pages
 
 
 def _cards(
@@ -720,12 +793,13 @@ def _evidence_by_response(response_filter: Q) -> dict[int, list[Evidence]]:
 
 
 def assessment_page(
-    *, assessment: Assessment, user, only_incomplete: bool = False
+    *, assessment: Assessment, user, only_incomplete: bool = False, page: str | None = None
 ) -> AssessmentPage:
     """Everything the self-assessment page shows, in a constant number of queries.
 
-    General information, the pillars with one card per indicator (response,
-    evidence, what is missing), and the progress. ``only_incomplete`` keeps the
+    General information, one page of pillars (``page``, see ``CARDS_PER_PAGE``)
+    with one card per indicator (response, evidence, what is missing), every
+    pillar's progress and the whole progress. ``only_incomplete`` keeps the
     cards still unanswered or missing their required evidence.
     """
     from indicators.models import GeneralInfoField, Pillar
@@ -748,11 +822,30 @@ def assessment_page(
     # Every figure an agency provided for the unit, indicators and fields: one query.
     figures = hooks.provided_figures(assessment=assessment)
     cards = _cards(responses, evidence, missing, editable_ids, figures)
-    if only_incomplete:
-        cards = [card for card in cards if not card.is_complete]
-    by_pillar = defaultdict(list)
+    every_card = defaultdict(list)
     for card in cards:
-        by_pillar[card.indicator.pillar_id].append(card)
+        every_card[card.indicator.pillar_id].append(card)
+    shown = [
+        PillarCards(
+            pillar=pillar,
+            cards=[c for c in every_card[pillar.pk] if not (only_incomplete and c.is_complete)],
+        )
+        for pillar in pillars
+    ]
+    pages = _pillar_pages([row for row in shown if row.cards], per_page=CARDS_PER_PAGE)
+    number, _count = page_number(page, total=len(pages), per_page=1)
+    page_of = {row.pillar.pk: n for n, rows in enumerate(pages, start=1) for row in rows}
+    links = [
+        PillarLink(
+            pillar=pillar,
+            page=page_of.get(pillar.pk, 0),
+            answered=sum(not c.unanswered for c in every_card[pillar.pk]),
+            total=len(every_card[pillar.pk]),
+            incomplete=sum(not c.is_complete for c in every_card[pillar.pk]),
+        )
+        for pillar in pillars
+        if every_card[pillar.pk]
+    ]
     known = assessment.general_info_provenance or {}
     return AssessmentPage(
         general_info=[
@@ -766,22 +859,26 @@ def assessment_page(
             for f in fields
         ],
         general_info_names={f.code: f.name for f in fields},
-        pillars=[
-            PillarCards(pillar=pillar, cards=by_pillar[pillar.pk])
-            for pillar in pillars
-            if by_pillar[pillar.pk]
-        ],
+        pillars=pages[number - 1] if pages else [],
         missing=missing,
         total=len(responses),
+        pillar_links=links,
+        number=number,
+        pages=max(1, len(pages)),
     )
 
 
-def indicator_card(*, assessment: Assessment, indicator_id: int, user) -> IndicatorCard:
-    """One card again (after a save or an evidence change), in a constant number of queries."""
+def indicator_card(
+    *, assessment: Assessment, indicator_id: int, user, missing: Missing | None = None
+) -> IndicatorCard:
+    """One card again (after a save or an evidence change), in a constant number of queries.
+
+    ``missing``: ``assessment_missing``'s answer, when the caller has it already."""
     response = _responses_with_indicators().get(assessment=assessment, indicator_id=indicator_id)
     response.assessment = assessment
     evidence = _evidence_by_response(Q(response=response))
-    missing = assessment_missing(assessment=assessment)
+    if missing is None:
+        missing = assessment_missing(assessment=assessment)
     editable_ids = editable_indicator_ids(user=user, assessment=assessment)
     figure = hooks.provided_figure(assessment.pk, indicator_id=indicator_id)
     figures = {("indicator", response.indicator.code): figure} if figure else {}

@@ -15,10 +15,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_fsm import can_proceed
+from django_htmx.http import reswap
 
 from indicators import scoring
 
@@ -168,8 +169,10 @@ def _note_required(exc: ValidationError) -> list[ValidationError]:
 
 
 def _render_card(request, assessment, indicator_id, *, form=None, status=200, **extra):
+    # Read once: the card's badges, the progress and the submit button all use it.
+    missing, total = selectors.assessment_progress(assessment=assessment)
     card = selectors.indicator_card(
-        assessment=assessment, indicator_id=indicator_id, user=request.user
+        assessment=assessment, indicator_id=indicator_id, user=request.user, missing=missing
     )
     can_edit = not _read_only_reasons(request, assessment)
     names = _general_info_names(assessment)
@@ -177,9 +180,9 @@ def _render_card(request, assessment, indicator_id, *, form=None, status=200, **
         request, assessment, card, can_edit=can_edit, form=form, names=names, **extra
     )
     context["general_info_names"] = names
-    context["progress"] = _progress(assessment)
+    context["progress"] = _progress(missing=missing, total=total)
     context["oob_progress"] = True
-    context.update(_actions(request, assessment))
+    context.update(_actions(request, assessment, missing=missing))
     return render(request, "assessments/unit/_card.html", context, status=status)
 
 
@@ -193,19 +196,21 @@ def _general_info_names(assessment: Assessment) -> dict[str, str]:
     )
 
 
-def _progress(assessment: Assessment) -> dict:
-    missing = selectors.assessment_missing(assessment=assessment)
-    total = assessment.responses.count()
+def _progress(*, missing: selectors.Missing, total: int) -> dict:
     return {"missing": missing, "total": total, "answered": total - len(missing.unanswered)}
 
 
-def _actions(request, assessment: Assessment) -> dict:
-    """The submit button (and why it is disabled) or the leader's way to the confirm page."""
+def _actions(request, assessment: Assessment, *, missing=None) -> dict:
+    """The submit button (and why it is disabled) or the leader's way to the confirm page.
+
+    ``missing``: ``selectors.assessment_missing``'s answer, when the caller has it."""
     may_submit = permissions.can_submit(request.user, assessment)
     open_ = assessment.state == AssessmentState.OPEN
     return {
         "may_submit": may_submit and open_,
-        "submit_problems": assessment.submit_problems() if may_submit and open_ else [],
+        "submit_problems": (
+            assessment.submit_problems(missing=missing) if may_submit and open_ else []
+        ),
         "may_review": permissions.can_confirm(request.user, assessment),
     }
 
@@ -236,7 +241,10 @@ def _detail_page(request, assessment: Assessment, *, general_info_data=None, ref
     bound to what was posted (a refusal: nothing typed is lost) and the refusal shown."""
     only_incomplete = request.GET.get("incomplete") == "1"
     page = selectors.assessment_page(
-        assessment=assessment, user=request.user, only_incomplete=only_incomplete
+        assessment=assessment,
+        user=request.user,
+        only_incomplete=only_incomplete,
+        page=request.GET.get(selectors.PAGE_PARAMETER),
     )
     context = _page_context(request, assessment)
     can_edit = context["can_edit"]
@@ -262,7 +270,7 @@ def _detail_page(request, assessment: Assessment, *, general_info_data=None, ref
         row.provided_text = (
             _general_info_text(row.field, provided.value.get("value")) if provided else ""
         )
-    context.update(_actions(request, assessment))
+    context.update(_actions(request, assessment, missing=page.missing))
     context.update(
         {
             "page": page,
@@ -338,7 +346,38 @@ def response_save(request, pk, indicator_id):
             others = [m for m in _messages(exc) if m not in form.errors["provided_change_note"]]
             return _render_card(request, assessment, indicator_id, form=form, errors=others)
         return _render_card(request, assessment, indicator_id, form=form, errors=_messages(exc))
+    if (
+        request.htmx
+        and form.cleaned_data["confirm_version"] is None
+        and "redraw" not in request.POST
+    ):
+        return _render_saved(request, assessment, indicator_id)
+    # After a conflict ("keep my value") or a refusal (the card shows errors: it asks
+    # for a ``redraw``), or without JavaScript: the whole card again.
     return _render_card(request, assessment, indicator_id, saved=True)
+
+
+def _render_saved(request, assessment, indicator_id):
+    """An autosave's answer: the score, version, badges and progress, not the card.
+
+    The deadline rush is mostly autosaves; re-rendering the whole card (rule,
+    inputs, evidence forms) for each cost more than the save itself, and
+    swapping it replaced the fields the person was typing in.
+    """
+    missing, total = selectors.assessment_progress(assessment=assessment)
+    card = selectors.indicator_card(
+        assessment=assessment, indicator_id=indicator_id, user=request.user, missing=missing
+    )
+    provided = card.provenance.provided if card.provenance else None
+    card.provided_text = _inputs_text(card.indicator, provided.value) if provided else ""
+    context = {
+        "assessment": assessment,
+        "card": card,
+        "progress": _progress(missing=missing, total=total),
+        "oob_progress": True,
+        **_actions(request, assessment, missing=missing),
+    }
+    return reswap(render(request, "assessments/unit/_saved.html", context), "none")
 
 
 # The answer in words (the conflict panel, the council's rows): one home, ``provenance``.
@@ -420,7 +459,14 @@ def general_info_save(request, pk):
                 messages.error(request, message)
         return _detail_page(request, assessment, general_info_data=request.POST, refusal=refusal)
     messages.success(request, _("The general information has been saved."))
-    return redirect(reverse("assessments:assessment_detail", args=[pk]) + "#general-info")
+    # Back to the page of pillars the person was on (the form's action carries it).
+    kept = {
+        key: request.GET[key]
+        for key in (selectors.PAGE_PARAMETER, "incomplete")
+        if request.GET.get(key, "").isdigit()
+    }
+    query = f"?{urlencode(kept)}" if kept else ""
+    return redirect(reverse("assessments:assessment_detail", args=[pk]) + query + "#general-info")
 
 
 def refusal_messages(exc) -> list[str]:

@@ -1,5 +1,6 @@
 """The unit's pages: self-assessment, autosave, preview, history, evidence, submit, confirm."""
 
+import re
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -164,6 +165,49 @@ def test_htmx_save_round_trip_stores_the_engines_score(client, world):
         in html
     )
     assert "1 of 4 indicators answered" in html
+    # The answer is what changed, out of band: not the card, whose fields the person
+    # may be typing in (htmx is told to swap nothing in place).
+    assert answer.headers["HX-Reswap"] == "none"
+    assert 'data-testid="indicator-card"' not in html
+    assert f'id="score-{response.pk}" hx-swap-oob="innerHTML"' in html
+    assert "Self score: 10 / 20" in html
+    assert f'id="badges-{response.pk}" hx-swap-oob="true"' in html
+    assert 'data-testid="status">answered<' in html
+    assert f'id="prov-{response.pk}" hx-swap-oob="true"' in html
+    assert 'data-source="typed"' in html
+    assert (
+        f'<input type="hidden" name="expected_version" value="1" '
+        f'id="r{response.pk}-expected_version" hx-swap-oob="true">'
+    ) in html
+
+
+def test_a_save_without_htmx_or_after_a_conflict_answers_with_the_whole_card(client, world):
+    response, a, i = card_urls(world, "1.2")
+    client.force_login(world.people.officer)
+    plain = client.post(url("response_save", a, i), {"expected_version": "0", "value": "4"})
+    assert "HX-Reswap" not in plain.headers
+    assert plain.content.decode().count('data-testid="indicator-card"') == 1
+    kept = client.post(
+        url("response_save", a, i),
+        {"expected_version": "0", "confirm_version": "1", "value": "2"},
+        **HTMX,
+    )
+    assert "HX-Reswap" not in kept.headers  # the conflict panel must go: the card again
+    assert kept.content.decode().count('data-testid="indicator-card"') == 1
+    assert Response.objects.get(pk=response.pk).version == 2
+    # A refused save shows its errors in the card, which then asks for the whole card
+    # back, so that the next save clears them.
+    refused = client.post(
+        url("response_save", a, i), {"expected_version": "2", "value": "-1"}, **HTMX
+    ).content.decode()
+    assert Response.objects.get(pk=response.pk).version == 2
+    assert """hx-vals='{"redraw": "1"}'""" in refused
+    redrawn = client.post(
+        url("response_save", a, i), {"expected_version": "2", "value": "3", "redraw": "1"}, **HTMX
+    )
+    assert "HX-Reswap" not in redrawn.headers
+    assert """hx-vals='{"redraw": "1"}'""" not in redrawn.content.decode()
+    assert Response.objects.get(pk=response.pk).version == 3
 
 
 def test_decimal_input_accepts_comma_and_point(client, world):
@@ -481,6 +525,74 @@ def test_filter_shows_only_incomplete_indicators(client, world):
     assert codes == ["1.1", "2.1", "2.2"]
 
 
+def test_a_large_set_comes_a_pillar_or_so_a_page(client, db):
+    from assessments.selectors import CARDS_PER_PAGE
+
+    tree = unit_tree(communes=1)
+    commune = tree["communes"][0]
+    organizer = UserFactory(unit=tree["district"], roles=["organizer"])
+    assessment = _campaign_with(40, organizer).assessments.get()  # 4 pillars of 10
+    assert CARDS_PER_PAGE < 20  # so that two pillars of 10 do not share a page
+    officer = UserFactory(unit=commune, roles=["unit_officer"])
+    one = Response.objects.get(assessment=assessment, indicator__code="2.2")
+    services.response_save(
+        user=officer, response_id=one.pk, expected_version=0, inputs={"value": "5"}
+    )
+    client.force_login(officer)
+
+    def codes(html):
+        return re.findall(r'data-testid="indicator-card" data-code="([^"]+)"', html)
+
+    first = client.get(url("assessment_detail", assessment.pk)).content.decode()
+    assert {code.split(".")[0] for code in codes(first)} == {"1"}
+    assert len(codes(first)) == 10
+    links = re.findall(r'data-testid="pillar-link" data-page="(\d)">\s*<a href="([^"]*)"', first)
+    assert links == [
+        ("1", f"#pillar-{assessment.campaign.indicator_set.pillars.get(code='1').pk}"),
+        *[
+            (
+                str(n),
+                f"?trang={n}#pillar-{assessment.campaign.indicator_set.pillars.get(code=str(n)).pk}",
+            )
+            for n in (2, 3, 4)
+        ],
+    ]
+    assert "Pillars (page 1 of 4)" in first
+    assert 'data-testid="pillar-next"' in first and 'data-testid="pillar-previous"' not in first
+    assert "1/10 answered" in first  # pillar 2: the one saved
+
+    second = client.get(url("assessment_detail", assessment.pk), {"trang": "2"}).content.decode()
+    assert {code.split(".")[0] for code in codes(second)} == {"2"}
+    assert 'data-testid="pillar-previous"' in second
+    # Not a page number, or past the end: the first page, the last one.
+    assert codes(
+        client.get(url("assessment_detail", assessment.pk), {"trang": "x"}).content.decode()
+    ) == codes(first)
+    last = client.get(url("assessment_detail", assessment.pk), {"trang": "99"}).content.decode()
+    assert {code.split(".")[0] for code in codes(last)} == {"4"}
+    # The progress and the submit button count every pillar, whatever the page.
+    assert "1 of 40 indicators answered" in second
+
+
+def test_only_incomplete_pages_what_is_left(client, db):
+    tree = unit_tree(communes=1)
+    commune = tree["communes"][0]
+    organizer = UserFactory(unit=tree["district"], roles=["organizer"])
+    assessment = _campaign_with(40, organizer).assessments.get()
+    officer = UserFactory(unit=commune, roles=["unit_officer"])
+    done = Response.objects.filter(assessment=assessment, indicator__pillar__code__in=["1", "2"])
+    done.update(inputs={"value": "1"}, self_score=Decimal("1.00"), version=1)
+    for response in done.filter(indicator__evidence_mandatory=True):
+        services.evidence_add_link(response=response, user=officer, url="https://xa.gov.vn")
+    client.force_login(officer)
+    html = client.get(url("assessment_detail", assessment.pk), {"incomplete": "1"}).content.decode()
+    shown = re.findall(r'data-testid="indicator-card" data-code="([^"]+)"', html)
+    assert {code.split(".")[0] for code in shown} == {"3"}
+    # Complete pillars are named, without a link; the others keep the filter in theirs.
+    assert re.search(r'data-page="0">\s*<span class="text-secondary">1\.', html)
+    assert "?trang=2&amp;incomplete=1#pillar-" in html
+
+
 def _campaign_with(indicators: int, organizer):
     return open_campaign(organizer=organizer, indicator_set=sized_set(indicators=indicators))
 
@@ -511,9 +623,16 @@ def test_query_count_is_the_same_for_10_and_80_indicators(
     with CaptureQueriesContext(connection) as small:
         answer = client.get(url("assessment_detail", pages[0].pk))
     assert answer.content.decode().count('data-testid="indicator-card"') == 10
-    with django_assert_num_queries(len(small)):
-        answer = client.get(url("assessment_detail", pages[1].pk))
-    assert answer.content.decode().count('data-testid="indicator-card"') == 80
+    # 80 indicators come a pillar or so a page (at most CARDS_PER_PAGE cards unless one
+    # pillar has more): every page costs the same queries, and the pages show all 80.
+    shown = []
+    for number in (1, 2, 3, 4):
+        with django_assert_num_queries(len(small)):
+            answer = client.get(url("assessment_detail", pages[1].pk), {"trang": number})
+        html = answer.content.decode()
+        assert html.count('data-testid="pillar-link"') == 4
+        shown += re.findall(r'data-testid="indicator-card" data-code="([^"]+)"', html)
+    assert len(shown) == len(set(shown)) == 80
 
 
 def test_a_window_not_open_yet_makes_the_page_read_only(client, world):

@@ -130,6 +130,8 @@ def test_the_officer_keeps_one_figure_and_changes_another_with_a_reason(
     expect(households.get_by_test_id("provenance")).to_have_attribute("data-source", "imported")
     expect(households.get_by_test_id("source")).to_contain_text("Chi cục Thống kê")
     expect(households.get_by_test_id("source-who")).to_contain_text("Lê Thị Thống")
+    # 3.2 is in pillar 3, on a page of its own: the list of pillars leads there.
+    page.get_by_test_id("pillar-nav").get_by_role("link", name=re.compile(r"^3\. ")).click()
     fibre_card = card(page, "3.2")
     expect(fibre_card.locator('input[name="a"]')).to_have_value("300")
     expect(fibre_card.get_by_test_id("provenance")).to_have_attribute("data-source", "imported")
