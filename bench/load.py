@@ -112,11 +112,12 @@ class Session:
         except OSError as exc:
             return 0, str(exc)
 
-    def form(self, path: str, fields: dict[str, str]):
+    def form(self, path: str, fields: dict[str, str], *, htmx: bool = False):
         body = urllib.parse.urlencode(fields).encode()
-        return self.request(
-            "POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"}
-        )
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if htmx:  # as the page's autosave sends it
+            headers["HX-Request"] = "true"
+        return self.request("POST", path, body, headers)
 
     def multipart(self, path: str, fields: dict[str, str], name: str, filename: str, data: bytes):
         boundary = uuid.uuid4().hex
@@ -137,7 +138,7 @@ class Session:
             "POST",
             path,
             b"".join(parts),
-            {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+            {"Content-Type": f"multipart/form-data; boundary={boundary}", "HX-Request": "true"},
         )
 
 
@@ -197,7 +198,7 @@ def simulate(
                 "csrfmiddlewaretoken": session.csrf(),
             }
             path = f"{page}chi-so/{indicator}/"
-            status, body, ms = timed(lambda p=path, f=fields: session.form(p, f))
+            status, body, ms = timed(lambda p=path, f=fields: session.form(p, f, htmx=True))
             ok = status == 200 and SAVED in body and 'data-testid="conflict"' not in body
             if ok:
                 saves[str(response_id)] = value
