@@ -72,6 +72,43 @@ PDF_TOKEN = re.compile(
     + rb")(?=[\s/<>\[\](){}%]))"
 )
 PDF_ENDSTREAM = re.compile(rb"endstream")
+# Every match of MARKUP starts at a "<" or is "javascript:", and every match of
+# PDF_TOKEN at a "/" or a ">>": the scans jump from one such byte to the next with
+# bytes.find (C speed) and try the pattern there, instead of letting the pattern
+# engine test every byte of a 5 MB upload (about 80 ms a megabyte of text).
+MARKUP_TAG = re.compile(
+    rb"<(?:script|html|body|iframe|object|embed|svg|\?php|!doctype\s+html)[\s>/]"
+)
+
+
+def has_markup(buffer: bytes) -> bool:
+    """``MARKUP.search(buffer)``, faster: on the lower-cased bytes, "<" by "<"."""
+    lowered = buffer.lower()  # ASCII only, as IGNORECASE is for bytes
+    if b"javascript:" in lowered:
+        return True
+    at = lowered.find(b"<")
+    while at != -1:
+        if MARKUP_TAG.match(lowered, at):
+            return True
+        at = lowered.find(b"<", at + 1)
+    return False
+
+
+def next_pdf_token(buffer: bytes, at: int) -> re.Match | None:
+    """``PDF_TOKEN.search(buffer, at)``, faster: tried only at each "/" and ">>"."""
+    slash, angle = buffer.find(b"/", at), buffer.find(b">>", at)
+    while slash != -1 or angle != -1:
+        here = slash if angle == -1 or (slash != -1 and slash < angle) else angle
+        found = PDF_TOKEN.match(buffer, here)
+        if found:
+            return found
+        if here == slash:
+            slash = buffer.find(b"/", here + 1)
+        if here == angle:
+            angle = buffer.find(b">>", here + 1)
+    return None
+
+
 OVERLAP = 64  # bytes of the previous chunk searched again, so no marker hides across chunks
 
 
@@ -92,7 +129,7 @@ class _ContentScan:
             self._pdf = chunk.startswith(b"%PDF-")
         buffer = self._tail + chunk
         base = self._seen - len(self._tail)  # the position of buffer[0] in the file
-        if not self.markup and MARKUP.search(buffer):
+        if not self.markup and has_markup(buffer):
             self.markup = True
         if self._pdf and not self.pdf_active:
             self._read_pdf(buffer, base)
@@ -108,7 +145,7 @@ class _ContentScan:
                     break
                 self._in_stream, at = False, found.end()
                 continue
-            found = PDF_TOKEN.search(buffer, at)
+            found = next_pdf_token(buffer, at)
             if found is None:
                 break
             if found.group("active"):

@@ -372,3 +372,27 @@ def test_a_stored_type_never_comes_from_the_browser(client, world, officer, priv
         **HTMX,
     )
     assert Evidence.objects.get().content_type == "application/pdf"
+
+
+def test_the_fast_scans_find_exactly_what_the_patterns_find():
+    # has_markup and next_pdf_token jump between candidate bytes instead of letting the
+    # pattern test every byte; they must agree with MARKUP and PDF_TOKEN everywhere.
+    rng = random.Random(11)
+    pieces = [
+        b"<", b"<script ", b"<SCRIPT>", b"<svg/", b"javascript:", b"JavaScript:",
+        b"/JavaScript ", b"/J#61vaScript/", b"/JS(", b"/Launch ", b"/JSx", b">>stream\n",
+        b">> stream\r\n", b">>>\nstream\n", b"endstream", b"<?php ", b"<!doctype  html>",
+        b"x", b"/", b">", b"\n",
+    ]  # fmt: skip
+    agreed = 0
+    for _ in range(3000):
+        buffer = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert uploads.has_markup(buffer) == bool(uploads.MARKUP.search(buffer)), buffer
+        for at in range(len(buffer) + 1):
+            slow = uploads.PDF_TOKEN.search(buffer, at)
+            fast = uploads.next_pdf_token(buffer, at)
+            assert (fast and (fast.span(), fast.lastgroup)) == (
+                slow and (slow.span(), slow.lastgroup)
+            ), (buffer, at)
+            agreed += 1
+    assert agreed > 20_000
