@@ -26,6 +26,11 @@ urlpatterns = [
         views.evidence_add,
         name="evidence_add",
     ),
+    path(
+        "danh-gia/<int:pk>/chi-so/<int:indicator_id>/tai-lieu/them/",
+        views.evidence_forms,
+        name="evidence_forms",
+    ),
     path("danh-gia/<int:pk>/thong-tin-chung/", views.general_info_save, name="general_info_save"),
     path("danh-gia/<int:pk>/gui/", views.assessment_submit, name="assessment_submit"),
     path("danh-gia/<int:pk>/xac-nhan/", views.assessment_review, name="assessment_review"),

@@ -516,6 +516,26 @@ def evidence_add_from_post(request, response) -> None:
 
 
 @login_required
+def evidence_forms(request, pk, indicator_id):
+    """The card's forms to add evidence, asked for when "Add evidence" is opened (htmx)."""
+    response = _response_or_404(request, pk, indicator_id)
+    assessment = response.assessment
+    reasons = _read_only_reasons(request, assessment)
+    if not reasons and not permissions.can_edit_response(request.user, response):
+        reasons = [_("You may not edit this indicator.")]
+    return render(
+        request,
+        "assessments/unit/_evidence_forms.html",
+        {
+            "assessment": assessment,
+            "indicator": response.indicator,
+            "response": response,
+            "read_only_reasons": reasons,
+        },
+    )
+
+
+@login_required
 @require_POST
 def evidence_add(request, pk, indicator_id):
     """Attach a file, cite an official document or link a page (htmx; the card comes back)."""

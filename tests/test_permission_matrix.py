@@ -465,6 +465,8 @@ HISTORY_A = E("assessments:response_history", "A-1.2", A12)
 ATTACH_A = E(
     "assessments:evidence_add", "A-1.3", A13, lambda w: {"kind": "file", "file": pdf()}, 200
 )
+# The forms "Add evidence" opens: whoever sees A gets them, or why they cannot add.
+EVIDENCE_FORMS_A = E("assessments:evidence_forms", "A-1.3", A13)
 # A refusal shows the page again (400) with the figures as typed: nothing typed is lost.
 GENERAL_INFO_A = E("assessments:general_info_save", "A", A, fixed(tong_so_cbcc="25"), 400)
 SUBMIT_A = E("assessments:assessment_submit", "A", A, fixed(), 302)
@@ -748,6 +750,8 @@ ROWS: list[Row] = [
     ATTACH_A(POST, "self_open", OFFICER_WRITES),
     ATTACH_A(POST, "self_closed", OFFICER_TOO_LATE, WINDOW_CLOSED),
     ATTACH_A(GET, "self_open", POST_ONLY),
+    EVIDENCE_FORMS_A(GET, "self_open", who(ok="viewers_a")),
+    EVIDENCE_FORMS_A(GET, "self_closed", who(ok="viewers_a")),
     GENERAL_INFO_A(POST, "self_open", OFFICER_WRITES),
     GENERAL_INFO_A(POST, "self_closed", OFFICER_TOO_LATE, WINDOW_CLOSED),
     GENERAL_INFO_A(GET, "self_open", POST_ONLY),

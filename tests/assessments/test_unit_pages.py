@@ -691,3 +691,37 @@ def test_an_extension_shows_the_units_own_deadline_on_its_page_and_at_home(clien
     assert f"Extended for this unit until {local}." in page
     home = client.get(reverse("home")).content.decode()
     assert f"closes {local}" in home
+
+
+def test_the_evidence_forms_come_when_add_evidence_is_opened(client, world):
+    response, a, i = card_urls(world, "1.1")
+    forms_url = url("evidence_forms", a, i)
+    client.force_login(world.people.officer)
+    page = client.get(url("assessment_detail", a)).content.decode()
+    # The page carries where to load them from, not the forms.
+    assert f'hx-get="{forms_url}" hx-trigger="toggle once"' in page
+    assert 'data-testid="evidence-file-form"' not in page
+
+    forms = client.get(forms_url, **HTMX).content.decode()
+    for form in ("file", "citation", "link"):
+        assert f'data-testid="evidence-{form}-form"' in forms
+    assert forms.count(f'hx-post="{url("evidence_add", a, i)}"') == 3
+    assert f'id="file-{response.pk}"' in forms
+
+    # The leader reads the page: no forms, the reason instead.
+    client.force_login(world.people.leader)
+    read_only = client.get(forms_url, **HTMX).content.decode()
+    assert 'data-testid="evidence-file-form"' not in read_only
+    assert "only the unit&#x27;s officers can change it." in read_only
+    # Another commune's officer: the indicator does not exist for them.
+    client.force_login(world.people.other_officer)
+    assert client.get(forms_url, **HTMX).status_code == 404
+
+
+def test_a_refused_upload_brings_the_card_back_with_its_forms_open(client, world):
+    response, a, i = card_urls(world, "1.1")
+    client.force_login(world.people.officer)
+    html = client.post(url("evidence_add", a, i), {"kind": "file"}, **HTMX).content.decode()
+    assert 'data-testid="evidence-errors"' in html
+    assert '<details class="dti-evidence-add mb-2" open>' in html
+    assert 'data-testid="evidence-file-form"' in html

@@ -188,6 +188,7 @@ def test_officer_fills_uploads_submits_and_leader_confirms(open_page, live_serve
     expect(phone.get_by_test_id("indicator-card")).to_have_count(10)
     no_horizontal_overflow(phone)
     card(phone, "1.1").get_by_test_id("evidence-add").click()
+    expect(card(phone, "1.1").get_by_test_id("evidence-file-form")).to_be_visible()
     no_horizontal_overflow(phone)
     shot(phone, "unit-detail-phone")
 
