@@ -43,10 +43,13 @@ def pages_of(generated) -> list[Page]:
     member = generated.members[1]  # the chair is members[0]; members[1] appraises pillar 1
     organizer = generated.organizer
     pk = campaign.pk
+    detail = reverse("assessments:assessment_detail", args=[own.pk])
+    largest, cards = _largest_page(own, officer)
     return [
+        Page("self-assessment page (81 indicators), first page", detail, officer),
         Page(
-            "self-assessment page (81 indicators)",
-            reverse("assessments:assessment_detail", args=[own.pk]),
+            f"self-assessment page (81 indicators), largest page ({cards} cards)",
+            f"{detail}?trang={largest}",
             officer,
         ),
         Page("member workbench", reverse("councils:workbench", args=[pk]), member.user),
@@ -63,6 +66,19 @@ def pages_of(generated) -> list[Page]:
             organizer,
         ),
     ]
+
+
+def _largest_page(assessment, user) -> tuple[int, int]:
+    """The self-assessment page (``?trang=``) with the most cards, and how many."""
+    from assessments import selectors
+
+    first = selectors.assessment_page(assessment=assessment, user=user)
+    sizes = {}
+    for number in range(1, first.pages + 1):
+        page = selectors.assessment_page(assessment=assessment, user=user, page=str(number))
+        sizes[number] = sum(len(row.cards) for row in page.pillars)
+    largest = max(sizes, key=lambda n: (sizes[n], -n))
+    return largest, sizes[largest]
 
 
 def measure(page: Page, *, repeat: int) -> dict:
