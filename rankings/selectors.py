@@ -12,7 +12,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
     BigIntegerField,
-    Case,
     Count,
     ExpressionWrapper,
     F,
@@ -23,15 +22,14 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
     Window,
 )
-from django.db.models.functions import Least, Rank, RowNumber
+from django.db.models.functions import Least, Rank
 from django.utils.translation import gettext
 
 from assessments.models import Assessment, AssessmentState, AssessmentTransition, Campaign
 from councils.models import Appraisal
-from dti.paging import page_number
+from dti.paging import Page, page_number
 
 from .models import (
     VALUE_PLACES,
@@ -120,126 +118,130 @@ def rankings_by_kind(*, campaign: Campaign, stage: str) -> dict[str, list[Rankin
 
 
 ORGANIZER_PAGE_ROWS = 100
+# The pages with the rankings show one at a time: ``?xep-hang=cqs&trang=2`` (their own
+# parameters, the stage or the version, stay in the links between them).
+RANKING_PARAM = "xep-hang"
+PAGE_PARAM = "trang"
 
 
 @dataclass(frozen=True)
-class RankingTablePage:
-    """One page of a provisional ranking: its entries by rank, then unit name."""
+class RankingTab:
+    """One of the rankings a page can show, for the links between them."""
 
     kind: str
     label: str
-    entries: list[Ranking]
-    number: int
-    pages: int
-    total: int
-    parameter: str  # the query parameter that carries this table's page number
+    total: int  # its rows (the units shown)
 
-    @property
-    def first_row(self) -> int:
-        return (self.number - 1) * ORGANIZER_PAGE_ROWS + 1
 
-    @property
-    def last_row(self) -> int:
-        return self.first_row + len(self.entries) - 1
+@dataclass
+class RankingRow:
+    """One row of a provisional ranking, with only what the organizer's page shows."""
+
+    rank: int  # the place among the units shown
+    value: Decimal | None
+    unit_name: str
+    assessment_id: int
+    band_name: str = ""  # the DTI's only
+    url: str = ""  # the unit's scorecard (the view's)
 
 
 @dataclass(frozen=True)
-class RankingPages:
-    tables: list[RankingTablePage]
+class RankingPage:
+    """One page of one provisional ranking of a stage, and the other rankings to choose."""
+
+    rankings: list[RankingTab]  # every ranking of the stage, in the order of ``RankingKind``
+    current: RankingTab | None  # None: nothing is computed at this stage
+    entries: list[RankingRow]  # by rank, then unit name
+    page: Page | None
     computed_at: object  # the earliest computation of the rows shown at this stage, or None
 
 
-def ranking_table_pages(
-    *, campaign: Campaign, stage: str, pages: Mapping[str, str] | None = None
-) -> RankingPages:
-    """One page of each ranking of a stage, in the order of ``RankingKind``: 3 queries.
+def _tabs(counts: Mapping[str, int]) -> list[RankingTab]:
+    return [
+        RankingTab(kind=kind, label=RankingKind(kind).label, total=counts[kind])
+        for kind in RankingKind.values
+        if counts.get(kind)
+    ]
 
-    ``pages`` maps each table's parameter (``trang-dti`` …, as on the public
-    page) to the page asked for; anything that is not a page number gives the
-    first page, a number past the end the last one. The places are those of
+
+class NoSuchRanking(LookupError):
+    """The ranking asked for is not one of the page's (the views answer 404)."""
+
+
+def _chosen(tabs: list[RankingTab], kind: str | None) -> RankingTab | None:
+    """The ranking asked for, the first when none is; None when there is none at all."""
+    if kind is not None and kind not in RankingKind.values:
+        raise NoSuchRanking(kind)
+    if not tabs:
+        return None
+    if kind is None:
+        return tabs[0]
+    found = next((tab for tab in tabs if tab.kind == kind), None)
+    if found is None:  # a ranking the set does not define
+        raise NoSuchRanking(kind)
+    return found
+
+
+def ranking_page(
+    *, campaign: Campaign, stage: str, kind: str | None = None, page: str | None = None
+) -> RankingPage:
+    """One page of one ranking of a stage (the DTI unless ``kind`` says): 2 queries, 3 for
+    the DTI (its bands).
+
+    ``NoSuchRanking`` when ``kind`` names no ranking of the stage (with nothing
+    computed at the stage, a known ranking has an empty page). ``page`` is the
+    page asked for: anything that is not a page number gives the first page, a
+    number past the end the last one. The places are those of
     ``rankings_by_kind`` (ranked among every unit shown, not within the page).
     """
-    pages = pages or {}
     shown = reached(Ranking.objects.filter(campaign=campaign, stage=stage), stage)
-    counts = {
-        row["kind"]: row
-        for row in shown.order_by()
-        .values("kind")
-        .annotate(n=Count("pk"), at=Min("computed_at"))
-        .values("kind", "n", "at")
-    }
-    wanted = {}
-    for kind in RankingKind.values:
-        if counts.get(kind):
-            number, last = page_number(
-                pages.get(f"trang-{kind}"), total=counts[kind]["n"], per_page=ORGANIZER_PAGE_ROWS
-            )
-            wanted[kind] = (number, last)
-    if not wanted:
-        return RankingPages(tables=[], computed_at=None)
-    # One query finds every table's page: each row's place (``_entries``' rank) and
-    # position in its ranking, kept between its table's first and last row; a second
-    # reads those rows (the band of each row is a look-up: only for the rows shown).
-    first_of = Case(
-        *(
-            When(kind=kind, then=Value((number - 1) * ORGANIZER_PAGE_ROWS))
-            for kind, (number, _last) in wanted.items()
-        ),
-        default=Value(0),
-        output_field=BigIntegerField(),
-    )
-    positions = (
-        shown.annotate(
-            place=Window(Rank(), partition_by=[F("kind")], order_by=F("value").desc()),
-            position=Window(
-                RowNumber(),
-                partition_by=[F("kind")],
-                order_by=[F("value").desc(), F("assessment__unit__name"), F("pk")],
-            ),
-            first_position=first_of,
-        )
-        .filter(
-            position__gt=F("first_position"),
-            position__lte=F("first_position") + ORGANIZER_PAGE_ROWS,
-        )
-        .order_by()
-        .values_list("pk", "place", "position")
-    )
-    placed = {pk: (place, position) for pk, place, position in positions}
-    found = defaultdict(list)
-    rows = (
-        Ranking.objects.filter(pk__in=list(placed))
-        .select_related("assessment__unit")
-        # What the tables show: not the assessments' figures (JSON) nor the units' codes.
-        .only(
-            "campaign_id",
-            "stage",
-            "kind",
-            "value",
-            "rank",
-            "computed_at",
-            "assessment__state",
-            "assessment__unit__name",
-        )
-        .annotate(band_name=_band_name())
-        .order_by()
-    )
-    for entry in sorted(rows, key=lambda row: placed[row.pk][1]):
-        entry.rank = placed[entry.pk][0]
-        found[entry.kind].append(entry)
-    tables = [
-        RankingTablePage(
-            kind=kind,
-            label=RankingKind(kind).label,
-            entries=found[kind],
-            number=number,
-            pages=last,
-            total=counts[kind]["n"],
-            parameter=f"trang-{kind}",
-        )
-        for kind, (number, last) in wanted.items()
+    counts, computed = {}, []
+    for row in shown.order_by().values("kind").annotate(n=Count("pk"), at=Min("computed_at")):
+        counts[row["kind"]] = row["n"]
+        computed.append(row["at"])
+    tabs = _tabs(counts)
+    current = _chosen(tabs, kind)
+    if current is None:
+        return RankingPage(rankings=[], current=None, entries=[], page=None, computed_at=None)
+    number, pages = page_number(page, total=current.total, per_page=ORGANIZER_PAGE_ROWS)
+    start = (number - 1) * ORGANIZER_PAGE_ROWS
+    # One query: the place of every row of the ranking (a window over all of them), then
+    # the page's rows, as plain values (no model instances: a page is 100 rows).
+    entries = [
+        RankingRow(rank=place, value=value, unit_name=name, assessment_id=assessment_id)
+        for place, value, name, assessment_id in shown.filter(kind=current.kind)
+        .annotate(place=Window(Rank(), order_by=F("value").desc()))
+        .order_by(F("value").desc(), "assessment__unit__name", "pk")
+        .values_list("place", "value", "assessment__unit__name", "assessment_id")[
+            start : start + ORGANIZER_PAGE_ROWS
+        ]
     ]
-    return RankingPages(tables=tables, computed_at=min(counts[kind]["at"] for kind in wanted))
+    if current.kind == RankingKind.DTI:
+        # The DTI shows each unit's band: one more query, for the page's rows only (as a
+        # subquery of the one above PostgreSQL would look up every row before the page).
+        bands = dict(
+            ScoreSummary.objects.filter(
+                campaign=campaign, stage=stage, assessment_id__in=[e.assessment_id for e in entries]
+            ).values_list("assessment_id", "band__name")
+        )
+        for entry in entries:
+            entry.band_name = bands.get(entry.assessment_id) or ""
+    return RankingPage(
+        rankings=tabs,
+        current=current,
+        entries=entries,
+        page=Page(
+            kind=current.kind,
+            label=current.label,
+            number=number,
+            pages=pages,
+            total=current.total,
+            per_page=ORGANIZER_PAGE_ROWS,
+            shown=len(entries),
+            parameter=PAGE_PARAM,
+        ),
+        computed_at=min(computed),
+    )
 
 
 # --- one unit -----------------------------------------------------------------------
@@ -423,66 +425,71 @@ def published_tables(*, publication: Publication) -> list[PublishedTable]:
 PUBLIC_PAGE_ROWS = 100
 
 
+@dataclass
+class PublishedRow:
+    """One row of a published ranking, with only what the public page shows."""
+
+    rank: int
+    value: Decimal | None
+    unit_name: str
+    assessment_id: int
+    band_name: str
+    url: str = ""  # the unit's public scorecard (the view's)
+
+
 @dataclass(frozen=True)
-class PublishedTablePage:
-    """One page of a published ranking, for the public page (a country has 10,000 rows)."""
+class PublishedRankingPage:
+    """One page of one published ranking, and the other rankings to choose."""
 
-    kind: str
-    label: str
-    rows: list  # (rank, value, result), by rank then unit name
-    number: int
-    pages: int
-    total: int
-    parameter: str  # the query parameter that carries this table's page number
-
-    @property
-    def first_row(self) -> int:
-        return (self.number - 1) * PUBLIC_PAGE_ROWS + 1
-
-    @property
-    def last_row(self) -> int:
-        return self.first_row + len(self.rows) - 1
+    rankings: list[RankingTab]  # every published ranking, in the order of ``RankingKind``
+    current: RankingTab | None  # None: the publication ranks nothing
+    rows: list[PublishedRow]  # by rank, then unit name
+    page: Page | None
 
 
-def published_table_pages(
-    *, publication: Publication, pages: Mapping[str, str] | None = None
-) -> list[PublishedTablePage]:
-    """One page of each published ranking: 1 query for the counts, 1 per ranking shown.
+def published_ranking_page(
+    *, publication: Publication, kind: str | None = None, page: str | None = None
+) -> PublishedRankingPage:
+    """One page of one published ranking (the DTI unless ``kind`` says): 2 queries.
 
-    ``pages`` maps each table's parameter (``trang-dti`` …) to the page asked
-    for; anything that is not a page number gives the first page, a number
-    past the end the last one.
+    ``NoSuchRanking`` when ``kind`` names no ranking of the publication.
+    ``page`` is the page asked for: anything that is not a page number gives
+    the first page, a number past the end the last one. A country has 10,000
+    rows a ranking.
     """
-    pages = pages or {}
     counts = publication.results.aggregate(
         **{prefix: Count(f"{prefix}_rank") for _kind, prefix in PUBLISHED_KINDS}
     )
-    tables = []
-    for kind, prefix in PUBLISHED_KINDS:
-        total = counts[prefix]
-        if not total:
-            continue
-        parameter = f"trang-{prefix}"
-        last = (total + PUBLIC_PAGE_ROWS - 1) // PUBLIC_PAGE_ROWS
-        asked = pages.get(parameter) or "1"
-        number = min(max(int(asked), 1), last) if asked.isdigit() else 1
-        start = (number - 1) * PUBLIC_PAGE_ROWS
-        found = publication.results.filter(**{f"{prefix}_rank__isnull": False}).order_by(
-            f"{prefix}_rank", "unit_name", "pk"
-        )[start : start + PUBLIC_PAGE_ROWS]
-        rows = [(getattr(r, f"{prefix}_rank"), getattr(r, f"{prefix}_value"), r) for r in found]
-        tables.append(
-            PublishedTablePage(
-                kind=kind,
-                label=RankingKind(kind).label,
-                rows=rows,
-                number=number,
-                pages=last,
-                total=total,
-                parameter=parameter,
-            )
-        )
-    return tables
+    prefix_of = dict(PUBLISHED_KINDS)
+    tabs = _tabs({kind: counts[prefix] for kind, prefix in PUBLISHED_KINDS})
+    current = _chosen(tabs, kind)
+    if current is None:
+        return PublishedRankingPage(rankings=[], current=None, rows=[], page=None)
+    prefix = prefix_of[current.kind]
+    number, pages = page_number(page, total=current.total, per_page=PUBLIC_PAGE_ROWS)
+    start = (number - 1) * PUBLIC_PAGE_ROWS
+    # Only the columns shown: each row also holds its scorecard (JSON, about 1 KB a unit).
+    found = (
+        publication.results.filter(**{f"{prefix}_rank__isnull": False})
+        .order_by(f"{prefix}_rank", "unit_name", "pk")
+        .values_list(f"{prefix}_rank", f"{prefix}_value", "unit_name", "assessment_id", "band_name")
+    )[start : start + PUBLIC_PAGE_ROWS]
+    rows = [PublishedRow(*row) for row in found]
+    return PublishedRankingPage(
+        rankings=tabs,
+        current=current,
+        rows=rows,
+        page=Page(
+            kind=current.kind,
+            label=current.label,
+            number=number,
+            pages=pages,
+            total=current.total,
+            per_page=PUBLIC_PAGE_ROWS,
+            shown=len(rows),
+            parameter=PAGE_PARAM,
+        ),
+    )
 
 
 def published_result(*, publication: Publication, assessment_id: int) -> PublishedResult | None:

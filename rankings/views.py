@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 
 from . import selectors
 
@@ -48,15 +49,29 @@ def results_index(request):
 
 
 def results_campaign(request, campaign_pk):
+    """One published ranking at a time, a page of rows: ``?xep-hang=cqs&trang=2``.
+
+    The other rankings are links (tabs) that keep the version asked for; a
+    ranking the publication does not have is a 404, as an unknown version is.
+    """
     publication = _publication(campaign_pk, request)
-    return render(
-        request,
-        "rankings/public/campaign.html",
-        _context(
-            publication,
-            tables=selectors.published_table_pages(publication=publication, pages=request.GET),
-        ),
-    )
+    try:
+        ranking = selectors.published_ranking_page(
+            publication=publication,
+            kind=request.GET.get(selectors.RANKING_PARAM),
+            page=request.GET.get(selectors.PAGE_PARAM),
+        )
+    except selectors.NoSuchRanking:
+        raise Http404 from None
+    # Each row links to its unit's scorecard: one reverse() for the page, not one a row.
+    head, _zero, tail = reverse(
+        "rankings:results_unit", kwargs={"campaign_pk": campaign_pk, "assessment_pk": 0}
+    ).rpartition("/0/")
+    context = _context(publication, ranking=ranking)
+    version = "" if context["is_latest"] else f"?phien-ban={publication.version}"
+    for row in ranking.rows:
+        row.url = f"{head}/{row.assessment_id}/{tail}{version}"
+    return render(request, "rankings/public/campaign.html", context)
 
 
 def results_unit(request, campaign_pk, assessment_pk):

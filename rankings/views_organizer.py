@@ -76,17 +76,28 @@ def _base(campaign: Campaign, **extra) -> dict:
 
 @login_required
 def campaign_rankings(request, pk):
-    """The four rankings of a stage, one page of 100 rows each (``?trang-dti=2`` …)."""
+    """One ranking of a stage at a time, 100 rows a page (``?xep-hang=cqs&trang=2``).
+
+    The other rankings and the stages are links that keep each other; a ranking
+    that is not the stage's is a 404.
+    """
     campaign = _campaign(request, pk)
     stage = _stage(request)
-    found = selectors.ranking_table_pages(campaign=campaign, stage=stage, pages=request.GET)
-    # Each row links to its unit's scorecard: one reverse() for the 400 rows of a page.
+    try:
+        found = selectors.ranking_page(
+            campaign=campaign,
+            stage=stage,
+            kind=request.GET.get(selectors.RANKING_PARAM),
+            page=request.GET.get(selectors.PAGE_PARAM),
+        )
+    except selectors.NoSuchRanking:
+        raise Http404 from None
+    # Each row links to its unit's scorecard: one reverse() for the page, not one a row.
     head, _zero, tail = reverse("rankings:campaign_scorecard", args=[campaign.pk, 0]).rpartition(
         "/0/"
     )
-    for table in found.tables:
-        for entry in table.entries:
-            entry.scorecard_url = f"{head}/{entry.assessment_id}/{tail}"
+    for entry in found.entries:
+        entry.url = f"{head}/{entry.assessment_id}/{tail}"
     return render(
         request,
         "rankings/organizer/rankings.html",
@@ -94,7 +105,7 @@ def campaign_rankings(request, pk):
             campaign,
             stage=stage,
             stage_label=Stage(stage).label,
-            tables=found.tables,
+            ranking=found,
             computed_at=found.computed_at,
             not_ready=selectors.rankings_not_ready(campaign),
             **_runs_context(campaign, limit=RUNS_ON_RANKINGS_PAGE),

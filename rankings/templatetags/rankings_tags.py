@@ -6,10 +6,10 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def page_query(context, parameter: str, number: int, drop: str = "") -> str:
-    """The page's query string with ``parameter`` set to ``number``; the rest kept
-    (the version asked for, the other tables' pages, the filters) except the
-    parameters named in ``drop`` (comma-separated)."""
+def page_query(context, parameter: str, number: int | str, drop: str = "") -> str:
+    """The page's query string with ``parameter`` set to ``number`` (a page, or another
+    value: the ranking, the version); the rest kept (the version asked for, the ranking,
+    the stage, the filters) except the parameters named in ``drop`` (comma-separated)."""
     query = context["request"].GET.copy()
     for name in (drop or "").split(","):
         query.pop(name.strip(), None)

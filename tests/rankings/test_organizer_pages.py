@@ -146,7 +146,8 @@ def test_the_campaign_page_links_to_the_rankings_pages(client, world):
 
 def table_rows(html: str, kind: str) -> list[tuple[str, str, str]]:
     """(unit, rank, value) of one ranking table as the page shows it."""
-    section = html.split(f'data-kind="{kind}"', 1)[1].split("</section>", 1)[0]
+    section = html.split(f'data-testid="ranking-table" data-kind="{kind}"', 1)[1]
+    section = section.split("</section>", 1)[0]
     return re.findall(
         r'data-unit="([^"]+)">\s*<td[^>]*data-testid="rank">(\d+)</td>.*?'
         r'data-testid="value">([^<]+)</td>',
@@ -165,6 +166,24 @@ def test_the_provisional_tables_show_the_hand_computed_final_ranks(client, world
     html = page.content.decode()
     assert 'data-testid="provisional"' in html
     assert "Provisional — not public." in html
+    # One ranking at a time, the DTI first; the others are links (tabs) at the same stage.
+    assert html.count('data-testid="ranking-table"') == 1
+    assert [tab.kind for tab in page.context["ranking"].rankings] == ["dti", "cqs", "kts", "xhs"]
+    # The DTI shows each unit's band (Xuất sắc ≥ 90, Tốt ≥ 80, helpers.py).
+    bands = [(e.unit_name, e.band_name) for e in page.context["ranking"].entries]
+    assert bands[:4] == [
+        ("Xã A", "Xuất sắc"),
+        ("Xã B", "Xuất sắc"),
+        ("Xã C", "Tốt"),
+        ("Xã D", "Tốt"),
+    ]
+    assert "<td>Xuất sắc</td>" in html
+
+    def rows(kind):
+        return table_rows(
+            client.get(urls(world)["rankings"], {"xep-hang": kind}).content.decode(), kind
+        )
+
     # test_ranking_hand_computed.RANKINGS[final]
     assert table_rows(html, "dti") == [
         ("Xã A", "1", "100.00\xa0%"),
@@ -174,7 +193,7 @@ def test_the_provisional_tables_show_the_hand_computed_final_ranks(client, world
         ("Xã E", "5", "75.00\xa0%"),
         ("Xã F", "5", "75.00\xa0%"),
     ]
-    assert [(unit, rank) for unit, rank, _value in table_rows(html, "cqs")] == [
+    assert [(unit, rank) for unit, rank, _value in rows("cqs")] == [
         ("Xã A", "1"),
         ("Xã B", "2"),
         ("Xã D", "2"),
@@ -182,7 +201,7 @@ def test_the_provisional_tables_show_the_hand_computed_final_ranks(client, world
         ("Xã F", "5"),
         ("Xã E", "6"),
     ]
-    assert [(unit, rank) for unit, rank, _value in table_rows(html, "kts")] == [
+    assert [(unit, rank) for unit, rank, _value in rows("kts")] == [
         ("Xã A", "1"),
         ("Xã C", "2"),
         ("Xã B", "3"),
@@ -190,7 +209,7 @@ def test_the_provisional_tables_show_the_hand_computed_final_ranks(client, world
         ("Xã F", "5"),
         ("Xã E", "6"),
     ]
-    assert [(unit, rank) for unit, rank, _value in table_rows(html, "xhs")] == [
+    assert [(unit, rank) for unit, rank, _value in rows("xhs")] == [
         ("Xã A", "1"),
         ("Xã B", "2"),
         ("Xã C", "3"),
@@ -226,13 +245,33 @@ def test_the_stage_is_chosen_and_an_unknown_one_is_the_final_stage(client, world
         ("Xã F", "4", "75.00\xa0%"),
     ]
     assert client.get(url, {"giai-doan": "x"}).context["stage"] == Stage.FINAL
+    # A ranking is chosen at a stage; the stages' links keep it (from its first page).
+    page = client.get(url, {"giai-doan": "round_1", "xep-hang": "kts", "trang": "1"})
+    assert page.context["ranking"].current.kind == "kts"
+    html = page.content.decode()
+    assert 'href="?giai-doan=self&amp;xep-hang=kts" data-stage="self"' in html
+    assert 'href="?giai-doan=round_1&amp;xep-hang=cqs#rankings" data-kind="cqs"' in html
+
+
+def test_an_unknown_ranking_is_a_404_at_any_stage(client, world):
+    client.force_login(organizer(world))
+    url = urls(world)["rankings"]
+    # Nothing computed yet: a known ranking has nothing to show, an unknown one is none.
+    assert client.get(url, {"xep-hang": "kts"}).context["ranking"].current is None
+    assert client.get(url, {"xep-hang": "nothing"}).status_code == 404
+    appraised(world)
+    services.campaign_recompute(campaign=world.campaign)
+    for name in ("nothing", "DTI", "", "giai-doan"):
+        assert client.get(url, {"xep-hang": name}).status_code == 404, name
+    assert client.get(url, {"xep-hang": "xhs", "giai-doan": "self"}).status_code == 200
 
 
 def test_before_any_computation_and_once_out_of_date_the_page_says_so(client, world):
     client.force_login(organizer(world))
     url = urls(world)["rankings"]
     page = client.get(url)
-    assert page.context["tables"] == []
+    assert page.context["ranking"].current is None
+    assert page.context["ranking"].entries == []
     assert page.context["not_ready"] == ["The rankings have not been computed yet."]
     assert 'data-testid="no-rankings"' in page.content.decode()
     services.campaign_recompute(campaign=world.campaign)
@@ -263,7 +302,7 @@ def test_recompute_creates_a_succeeded_run_and_lists_it(client, world):
     assert 'data-status="succeeded"' in html
     assert 'hx-trigger="every 2s"' not in html
     # the rankings now exist
-    assert len(client.get(u["rankings"]).context["tables"]) == 4
+    assert len(client.get(u["rankings"]).context["ranking"].rankings) == 4
 
 
 def test_recompute_by_htmx_answers_with_the_runs_panel(client, world):
@@ -582,28 +621,33 @@ def queries(client, user, url) -> tuple[int, object]:
     return len(captured), page
 
 
-# session, user, campaign, roles, agency (the organizer's unit); the rankings (3: their
-# sizes, the rows of each page, those rows); rankings_not_ready (the final results'
-# count, 4 "changed since"); the runs (1)
+# session, user, campaign, roles, agency (the organizer's unit); the ranking (2: the
+# rankings' sizes, the page's rows with their places; the DTI also its rows' bands);
+# rankings_not_ready (the final results' count, 4 "changed since"); the runs (1)
 RANKINGS_QUERIES = 14
+SUB_INDEX_RANKING_QUERIES = 13
 # session, user, campaign, roles, agency; distribution, pillar averages, states, overview
 # (1 each); rankings_not_ready (5)
 DASHBOARD_QUERIES = 14
 
 
 @pytest.mark.parametrize(
-    ("page", "expected"),
-    [("campaign_rankings", RANKINGS_QUERIES), ("campaign_dashboard", DASHBOARD_QUERIES)],
+    ("page", "query", "expected"),
+    [
+        ("campaign_rankings", "", RANKINGS_QUERIES),
+        ("campaign_rankings", "?xep-hang=kts&trang=2", SUB_INDEX_RANKING_QUERIES),
+        ("campaign_dashboard", "", DASHBOARD_QUERIES),
+    ],
 )
-def test_the_queries_grow_not_with_the_units(client, db, page, expected):
+def test_the_queries_grow_not_with_the_units(client, db, page, query, expected):
     counts = []
     for communes in (3, 12):
         campaign = sized(communes)
         count, response = queries(
-            client, campaign.created_by, reverse(f"rankings:{page}", args=[campaign.pk])
+            client, campaign.created_by, reverse(f"rankings:{page}", args=[campaign.pk]) + query
         )
         if page == "campaign_rankings":
-            assert len(response.context["tables"][0].entries) == communes
+            assert len(response.context["ranking"].entries) == communes
         else:
             assert response.context["overview"]["units"] == communes
         counts.append(count)
@@ -623,27 +667,29 @@ def test_the_provisional_rankings_are_paged_like_the_public_ones(client, db, mon
     def shown(**params):
         page = client.get(url, params)
         assert page.status_code == 200
-        return page, {
-            t.kind: (t.number, t.pages, [(e.rank, e.assessment.unit.name) for e in t.entries])
-            for t in page.context["tables"]
-        }
+        found = page.context["ranking"]
+        return page, (
+            found.current.kind,
+            found.page.number,
+            found.page.pages,
+            [(e.rank, e.unit_name) for e in found.entries],
+        )
 
     def expected(kind, number, start, end):
-        return (number, 3, [(e.rank, e.assessment.unit.name) for e in whole[kind][start:end]])
+        return (kind, number, 3, [(e.rank, e.assessment.unit.name) for e in whole[kind][start:end]])
 
-    page, tables = shown()
-    assert list(tables) == list(whole)
-    assert tables["dti"] == expected("dti", 1, 0, 5)
+    page, table = shown()
+    assert [tab.kind for tab in page.context["ranking"].rankings] == list(whole)
+    assert table == expected("dti", 1, 0, 5)
     html = page.content.decode()
     assert "Rows 1–5 of 12" in html
-    assert 'href="?trang-dti=2#table-dti"' in html
-    # Each table keeps its own page; the stage and the other tables' pages stay in the links.
-    page, tables = shown(**{"giai-doan": "final", "trang-dti": "2", "trang-cqs": "3"})
-    assert tables["dti"] == expected("dti", 2, 5, 10)
-    assert tables["cqs"] == expected("cqs", 3, 10, 12)
-    assert tables["kts"] == expected("kts", 1, 0, 5)
-    assert 'href="?giai-doan=final&amp;trang-dti=3&amp;trang-cqs=3#table-dti"' in (
-        page.content.decode()
-    )
-    assert shown(**{"trang-dti": "99"})[1]["dti"] == expected("dti", 3, 10, 12)
-    assert shown(**{"trang-dti": "-1"})[1]["dti"] == expected("dti", 1, 0, 5)
+    assert 'href="?trang=2#table-dti"' in html
+    # The page is the chosen ranking's; the stage and the ranking stay in the links.
+    page, table = shown(**{"giai-doan": "final", "xep-hang": "cqs", "trang": "2"})
+    assert table == expected("cqs", 2, 5, 10)
+    html = page.content.decode()
+    assert 'href="?giai-doan=final&amp;xep-hang=cqs&amp;trang=3#table-cqs"' in html
+    assert shown(**{"xep-hang": "cqs", "trang": "3"})[1] == expected("cqs", 3, 10, 12)
+    assert shown(**{"xep-hang": "kts", "trang": "2"})[1] == expected("kts", 2, 5, 10)
+    assert shown(**{"trang": "99"})[1] == expected("dti", 3, 10, 12)
+    assert shown(**{"trang": "-1"})[1] == expected("dti", 1, 0, 5)

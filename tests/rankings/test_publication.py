@@ -1,6 +1,7 @@
 """Publishing a campaign: one transaction, an immutable snapshot, corrections as new versions,
 and public pages that show nothing unpublished."""
 
+import re
 from datetime import date
 from decimal import Decimal as D
 
@@ -195,9 +196,11 @@ def test_anonymous_visitors_read_the_published_rankings(client, world):
     publish(world)
     page = client.get(urls(world)["campaign"])
     assert page.status_code == 200
-    tables = page.context["tables"]
-    assert [table.kind for table in tables] == ["dti", "cqs", "kts", "xhs"]
-    dti = [(r.unit_name, rank) for rank, _value, r in tables[0].rows]
+    ranking = page.context["ranking"]
+    # One ranking at a time, the DTI first; the four are links (tabs) to each other.
+    assert [tab.kind for tab in ranking.rankings] == ["dti", "cqs", "kts", "xhs"]
+    assert ranking.current.kind == "dti"
+    dti = [(r.unit_name, r.rank) for r in ranking.rows]
     assert dti == [
         ("Xã A", 1),
         ("Xã B", 2),
@@ -260,24 +263,114 @@ def _published_campaign_of(units: int):
     return campaign
 
 
-# the publication, its versions, the four tables' row counts, a page of each table
-PUBLIC_CAMPAIGN_QUERIES = 7
+# the publication, the rankings' row counts, the page's rows, the versions
+PUBLIC_CAMPAIGN_QUERIES = 4
 
 
 @pytest.mark.parametrize("units", [3, 12])
+@pytest.mark.parametrize("query", ["", "?xep-hang=xhs&trang=2"])
 def test_the_public_rankings_page_queries_do_not_grow_with_the_units(
-    client, db, django_assert_num_queries, units
+    client, db, django_assert_num_queries, units, query
 ):
     campaign = _published_campaign_of(units)
     url = reverse("rankings:results_campaign", args=[campaign.pk])
     with django_assert_num_queries(PUBLIC_CAMPAIGN_QUERIES):
-        page = client.get(url)
-    assert len(page.context["tables"][0].rows) == units
+        page = client.get(url + query)
+    assert page.status_code == 200
+    assert len(page.context["ranking"].rows) == units
 
 
-def test_the_public_rankings_are_paged_per_table_and_keep_the_other_parameters(
-    client, world, monkeypatch
-):
+def shown(client, url: str, query: str = ""):
+    """(page, the ranking shown, its rows as (unit, rank) and the rows' HTML)."""
+    page = client.get(url + query)
+    assert page.status_code == 200
+    ranking = page.context["ranking"]
+    return page, ranking, [(r.unit_name, r.rank) for r in ranking.rows]
+
+
+def tab_links(html: str) -> dict[str, str]:
+    """The ranking tabs' links, by kind."""
+    nav = html.split('data-testid="ranking-tabs"', 1)[1].split("</ul>", 1)[0]
+    return dict((kind, href) for href, kind in re.findall(r'href="([^"]*)" data-kind="(\w+)"', nav))
+
+
+def test_each_ranking_is_chosen_by_a_link_and_shows_every_row(client, world):
+    appraised(world)
+    publish(world)
+    url = urls(world)["campaign"]
+    page, ranking, rows = shown(client, url)
+    html = page.content.decode()
+    # The tabs are plain links (no script needed); the one shown is marked as current.
+    assert tab_links(html) == {
+        "dti": "?xep-hang=dti#rankings",
+        "cqs": "?xep-hang=cqs#rankings",
+        "kts": "?xep-hang=kts#rankings",
+        "xhs": "?xep-hang=xhs#rankings",
+    }
+    assert 'active" aria-current="page" href="?xep-hang=dti#rankings"' in html
+    assert html.count('data-testid="ranking-table"') == 1
+    # Each ranking is its own table, with the ranks of helpers.py (RANKS of test_documents).
+    page, ranking, rows = shown(client, url, "?xep-hang=cqs")
+    assert ranking.current.kind == "cqs" and ranking.current.label == "Chính quyền số"
+    assert rows == [
+        ("Xã A", 1),
+        ("Xã B", 2),
+        ("Xã D", 2),
+        ("Xã C", 4),
+        ("Xã F", 5),
+        ("Xã E", 6),
+    ]
+    html = page.content.decode()
+    assert 'data-kind="cqs"' in html and 'data-testid="ranking-table" data-kind="dti"' not in html
+    assert 'active" aria-current="page" href="?xep-hang=cqs#rankings"' in html
+    table = html.split('data-testid="ranking-table"', 1)[1].split("</section>", 1)[0]
+    assert "Xếp loại" not in table  # the bands: in the DTI only
+    # Every row links to its unit's public scorecard.
+    b = reverse("rankings:results_unit", args=[world.campaign.pk, world.assessments["Xã B"].pk])
+    assert f'<a href="{b}">Xã B</a>' in html
+    assert shown(client, url, "?xep-hang=xhs")[2][2:4] == [("Xã C", 3), ("Xã D", 3)]
+
+
+def test_an_unknown_ranking_is_a_404_not_an_error(client, world):
+    appraised(world)
+    publish(world)
+    url = urls(world)["campaign"]
+    for name in ("abc", "DTI", "", "trang", "dti'--"):
+        assert client.get(url, {"xep-hang": name}).status_code == 404, name
+    assert client.get(url, {"xep-hang": "kts"}).status_code == 200
+
+
+def test_a_ranking_the_set_does_not_define_is_a_404(client, world):
+    appraised(world)
+    publish(world)
+    # A set without the digital-society sub-index publishes no such ranking.
+    PublishedResult.objects.update(xhs_rank=None, xhs_value=None)
+    url = urls(world)["campaign"]
+    page = client.get(url)
+    assert [tab.kind for tab in page.context["ranking"].rankings] == ["dti", "cqs", "kts"]
+    assert 'data-kind="xhs"' not in page.content.decode()
+    assert client.get(url, {"xep-hang": "xhs"}).status_code == 404
+
+
+def test_an_older_version_keeps_its_version_in_every_link(client, world):
+    appraised(world)
+    publish(world)
+    force_state(world.assessments["Xã E"], S.APPRAISED_2)
+    publish(world, reason="Sửa điểm của Xã E.")
+    url = urls(world)["campaign"]
+    page, ranking, rows = shown(client, url, "?phien-ban=1&xep-hang=kts")
+    assert page.context["publication"].version == 1 and ranking.current.kind == "kts"
+    html = page.content.decode()
+    assert tab_links(html)["dti"] == "?phien-ban=1&amp;xep-hang=dti#rankings"
+    a = reverse("rankings:results_unit", args=[world.campaign.pk, world.assessments["Xã A"].pk])
+    assert f'<a href="{a}?phien-ban=1">Xã A</a>' in html
+    # The other version, same ranking; the newest needs no version in its row links.
+    assert '<a href="?phien-ban=2&amp;xep-hang=kts">2</a>' in html
+    page, ranking, rows = shown(client, url, "?phien-ban=2&xep-hang=kts")
+    assert f'<a href="{a}">Xã A</a>' in page.content.decode()
+
+
+def test_a_ranking_is_paged_and_keeps_the_ranking_and_the_version(client, world, monkeypatch):
     from rankings import selectors
 
     appraised(world)
@@ -285,24 +378,21 @@ def test_the_public_rankings_are_paged_per_table_and_keep_the_other_parameters(
     monkeypatch.setattr(selectors, "PUBLIC_PAGE_ROWS", 4)
     url = urls(world)["campaign"]
 
-    def dti_page(query: str):
-        page = client.get(url + query)
-        assert page.status_code == 200
-        table = page.context["tables"][0]
-        return page, table, [(r.unit_name, rank) for rank, _value, r in table.rows]
-
-    page, table, rows = dti_page("")
+    page, ranking, rows = shown(client, url)
     assert rows == [("Xã A", 1), ("Xã B", 2), ("Xã C", 3), ("Xã D", 4)]
-    assert (table.number, table.pages, table.total) == (1, 2, 6)
+    assert (ranking.page.number, ranking.page.pages, ranking.page.total) == (1, 2, 6)
     html = page.content.decode()
-    assert "trang-dti=2" in html and "Hàng 1–4 / 6" in html
-    # The second page of one table leaves the others on theirs and the version asked for.
-    page, table, rows = dti_page("?trang-dti=2&trang-cqs=1&phien-ban=1")
-    assert rows == [("Xã E", 5), ("Xã F", 5)]
+    assert 'href="?trang=2#table-dti"' in html and "Hàng 1–4 / 6" in html
+    # The second page of a ranking keeps the ranking and the version asked for.
+    page, ranking, rows = shown(client, url, "?xep-hang=cqs&trang=2&phien-ban=1")
+    assert ranking.current.kind == "cqs"
+    assert rows == [("Xã F", 5), ("Xã E", 6)]
     html = page.content.decode()
     assert "Hàng 5–6 / 6" in html
-    assert 'href="?trang-dti=1&amp;trang-cqs=1&amp;phien-ban=1#table-dti"' in html
+    assert 'href="?xep-hang=cqs&amp;trang=1&amp;phien-ban=1#table-cqs"' in html
+    # Another ranking starts at its first page.
+    assert tab_links(html)["dti"] == "?xep-hang=dti&amp;phien-ban=1#rankings"
     # Anything that is not a page gives the first page, past the end the last one.
-    assert dti_page("?trang-dti=abc")[2][0] == ("Xã A", 1)
-    assert dti_page("?trang-dti=-3")[2][0] == ("Xã A", 1)
-    assert dti_page("?trang-dti=99")[1].number == 2
+    assert shown(client, url, "?trang=abc")[2][0] == ("Xã A", 1)
+    assert shown(client, url, "?trang=-3")[2][0] == ("Xã A", 1)
+    assert shown(client, url, "?trang=99")[1].page.number == 2
