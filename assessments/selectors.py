@@ -306,9 +306,16 @@ def campaign_progress(
         .values("n")
     )
     # Two subqueries per unit of the page, no join: a join with the responses would group
-    # by them and run the evidence subquery once per response (80 times too often).
-    rows = (
+    # by them and run the evidence subquery once per response (80 times too often). The
+    # page's units are chosen first: counted before the OFFSET, the last page of 3,321
+    # units ran both subqueries for every unit (0.4–0.6 s).
+    page_ids = (
         assessments.filter(*kept)
+        .order_by("unit__name", "pk")
+        .values("pk")[start : start + CAMPAIGN_PAGE_ROWS]
+    )
+    rows = (
+        assessments.filter(pk__in=page_ids)
         .annotate(
             answered=Coalesce(Subquery(answered, output_field=IntegerField()), 0),
             missing_evidence=Coalesce(Subquery(missing_evidence, output_field=IntegerField()), 0),
@@ -316,7 +323,7 @@ def campaign_progress(
         .order_by("unit__name", "pk")
         .values(
             "pk", "unit_id", "unit__name", "state", "answered", "missing_evidence", "extended_until"
-        )[start : start + CAMPAIGN_PAGE_ROWS]
+        )
     )
 
     def is_late(row) -> bool:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext
 
 from assessments import provenance
@@ -666,30 +667,42 @@ WORKBENCH_PAGE_PARAMETER = "trang"
 
 @dataclass(frozen=True)
 class WorkbenchUnits:
-    """The member's progress overall, and one page of their units with each one's progress."""
+    """One page of the member's units, each with its progress.
 
-    overall: UnitProgress
+    ``assigned``: the member has rows somewhere (else the page says nothing is
+    assigned yet). The overall progress is ``workbench_progress``: the page
+    asks for it on its own.
+    """
+
     units: list[UnitProgress]
     page: Page
+    assigned: bool
 
 
 # Progress: a row is done once the round it needs has a score (``WorkbenchRow``: round 2
-# for a disputed indicator of a unit in Explanation, round 1 otherwise). Counted over a
-# national workbench in one pass: the explanation is joined (one per response), the round
-# the row needs is a column, and one ``Exists`` per row asks for an appraisal of that
-# round (an index-only look-up).
-NEEDS_ROUND_TWO = Q(
-    assessment__state=AssessmentState.EXPLANATION,
-    explanation__status=ExplanationStatus.SUBMITTED,
+# for a disputed indicator of a unit in Explanation, round 1 otherwise).
+#
+# Whether a row needs round 2 is asked of its explanation with the unit's state tested
+# inside the subquery (an outer column against a constant): PostgreSQL skips the look-up
+# outside Explanation (about 5 % of a campaign's units).
+NEEDS_ROUND_TWO = Exists(
+    Explanation.objects.filter(
+        Exact(OuterRef("assessment__state"), AssessmentState.EXPLANATION),
+        response=OuterRef("pk"),
+        status=ExplanationStatus.SUBMITTED,
+    )
 )
 ROUND_NEEDED = Case(When(NEEDS_ROUND_TWO, then=Value(Round.TWO)), default=Value(Round.ONE))
 
 
+def _appraised(round_) -> Exists:
+    """An appraisal of the row in that round, whoever recorded it (an index look-up)."""
+    return Exists(Appraisal.objects.filter(response=OuterRef("pk"), round=round_))
+
+
 def _with_round_done(responses):
     return responses.annotate(round_needed=ROUND_NEEDED).annotate(
-        round_done=Exists(
-            Appraisal.objects.filter(response=OuterRef("pk"), round=OuterRef("round_needed"))
-        )
+        round_done=_appraised(OuterRef("round_needed"))
     )
 
 
@@ -697,13 +710,49 @@ def _rows(condition: Q | None = None) -> Count:
     return Count("pk", filter=condition)
 
 
-def _awaiting(row: dict) -> int:
-    """Rows of one unit still waiting for the round its state needs (``AWAITING``)."""
-    if row["assessment__state"] == AssessmentState.CONFIRMED:
-        return row["kept"] - row["kept_done"]
-    if row["assessment__state"] == AssessmentState.EXPLANATION:
-        return row["kept_two"] - row["kept_two_done"]
-    return 0
+def workbench_progress(*, member: CouncilMember, scope: Q | None = None) -> UnitProgress:
+    """The member's progress over all their rows, whatever the filters: 1 query.
+
+    One aggregate with a look-up per row (the round the row needs has a score,
+    whoever recorded it): for a member assigned a pillar in every commune of
+    the country, 33,000 look-ups. ``scope``: as for ``member_workbench``.
+    """
+    found = _with_round_done(_appraisable(member, scope)).aggregate(
+        total=_rows(), done=_rows(Q(round_done=True))
+    )
+    return UnitProgress(0, "", found["total"], found["done"])
+
+
+def _first_of_unit(responses) -> Subquery:
+    """The unit's first row among ``responses`` (None: it has none), asked per unit.
+
+    A scalar subquery, so the database looks into each unit's own rows and
+    stops at the first: never a count of every row, nor a hash of every row of
+    the indicators (which other campaigns on the same indicator set share).
+    """
+    return Subquery(responses.filter(assessment=OuterRef("pk")).values("pk")[:1])
+
+
+def _kept(responses, *, pillar, differs_from_self: bool, not_yet_appraised: bool):
+    """The unit's first row that the filters (``member_workbench``'s) keep, or None."""
+    if pillar is not None:
+        responses = responses.filter(indicator__pillar=pillar)
+    if differs_from_self:
+        # Whether the latest appraisal differs: each row's own test, only when asked.
+        kept = _row_filter(differs_from_self=True, not_yet_appraised=not_yet_appraised)
+        return _first_of_unit(_flagged(responses, final=True).filter(kept))
+    if not not_yet_appraised:
+        return _first_of_unit(responses)
+    # "Not yet appraised" (``AWAITING``): only units in Confirmed or Explanation wait.
+    waiting_one = responses.filter(~_appraised(Round.ONE))
+    waiting_two = responses.filter(explanation__status=ExplanationStatus.SUBMITTED).filter(
+        ~_appraised(Round.TWO)
+    )
+    return Case(
+        When(state=AssessmentState.CONFIRMED, then=_first_of_unit(waiting_one)),
+        When(state=AssessmentState.EXPLANATION, then=_first_of_unit(waiting_two)),
+        default=Value(None),
+    )
 
 
 def workbench_units(
@@ -716,76 +765,89 @@ def workbench_units(
     not_yet_appraised: bool = False,
     scope: Q | None = None,
 ) -> WorkbenchUnits:
-    """The member's progress, overall and unit by unit, and one page of their units: 1 query.
+    """One page of the member's units, each with its progress: 2 queries (1 if none is listed).
 
-    One SQL aggregate counts, for each of the member's units, its rows, those
-    done (the round the row needs has a score, whoever recorded it: round 2 for
-    the indicators a unit in Explanation disputed, round 1 otherwise) and those
-    the filters (``member_workbench``'s) keep; the overall progress is their
-    sum, whatever the filters. The units listed are those with a row the
-    filters keep and whose name contains ``name``: the units waiting for round
-    2 first, then by name, as many a page as make about
-    ``WORKBENCH_ROWS_PER_PAGE`` rows. ``scope``: as for ``member_workbench``.
+    The first lists the campaign's units with, for each, whether the member has
+    a row there, whether one waits for round 2 (a disputed indicator of a unit
+    in Explanation) and whether the filters (``member_workbench``'s) keep one:
+    a look-up in the unit's own rows that stops at the first found, not a count.
+    The units listed are those with a row the filters keep and whose name
+    contains ``name``: the units waiting for round 2 first, then by name, as
+    many a page as make about ``WORKBENCH_ROWS_PER_PAGE`` rows (a unit has a
+    row per indicator assigned to the member). The second counts the rows and
+    those done (the round the row needs has a score, whoever recorded it) of
+    the page's units only. ``scope``: as for ``member_workbench``.
     """
-    responses = _with_round_done(_appraisable(member, scope))
-    pillar_only = Q(indicator__pillar=pillar) if pillar is not None else Q()
-    counts = {
-        "total": _rows(),
-        "done": _rows(Q(round_done=True)),
-        "round_two": _rows(NEEDS_ROUND_TWO),
-    }
-    if differs_from_self:
-        # Whether the latest appraisal differs is no count over the joined rows: each
-        # row's own test (``member_workbench``'s filters), slower, only when asked.
-        kept = _row_filter(
-            pillar=pillar, differs_from_self=True, not_yet_appraised=not_yet_appraised
-        )
-        responses = _flagged(responses, final=True)
-        counts["kept"] = _rows(kept)
-    elif not_yet_appraised:
-        counts["kept"] = _rows(pillar_only)
-        counts["kept_done"] = _rows(pillar_only & Q(round_done=True))
-        counts["kept_two"] = _rows(pillar_only & NEEDS_ROUND_TWO)
-        counts["kept_two_done"] = _rows(pillar_only & NEEDS_ROUND_TWO & Q(round_done=True))
-    elif pillar is not None:
-        counts["kept"] = _rows(pillar_only)
-    by_unit = (
-        responses.values(
-            "assessment_id", "assessment__unit_id", "assessment__unit__name", "assessment__state"
-        )
-        .annotate(**counts)
-        .order_by(
-            Case(When(round_two__gt=0, then=Value(0)), default=Value(1)),
-            "assessment__unit__name",
-            "assessment_id",
-        )
-    )
-    kept_of = _awaiting if not_yet_appraised and not differs_from_self else None
-    every = [
-        (
-            UnitProgress(
-                unit_id=row["assessment__unit_id"],
-                unit_name=row["assessment__unit__name"],
-                total=row["total"],
-                done=row["done"],
-                assessment_id=row["assessment_id"],
+    responses = _appraisable(member, scope)
+    filtered = differs_from_self or not_yet_appraised or pillar is not None
+    found = {
+        "mine": _first_of_unit(responses),
+        "round_two": Case(
+            When(
+                state=AssessmentState.EXPLANATION,
+                then=_first_of_unit(
+                    responses.filter(explanation__status=ExplanationStatus.SUBMITTED)
+                ),
             ),
-            kept_of(row) if kept_of else row.get("kept", 1),
+            default=Value(None),
+        ),
+        # Rows a unit has: one per indicator assigned (the page's size, not a figure shown).
+        "indicators": Subquery(
+            Assignment.objects.filter(member=member)
+            .values("member")
+            .annotate(n=Count("indicator", distinct=True))
+            .values("n")
+        ),
+    }
+    if filtered:
+        found["kept"] = _kept(
+            responses,
+            pillar=pillar,
+            differs_from_self=differs_from_self,
+            not_yet_appraised=not_yet_appraised,
         )
-        for row in by_unit
-    ]
-    overall = UnitProgress(0, "", sum(u.total for u, _k in every), sum(u.done for u, _k in every))
+    units_of_campaign = (
+        Assessment.objects.filter(campaign_id=member.council.campaign_id)
+        .annotate(**found)
+        .order_by("unit__name", "pk")
+        .values("pk", "unit_id", "unit__name", *found)
+    )
+    every = [row for row in units_of_campaign if row["mine"] is not None]
     needle = name.casefold()
     listed = [
-        unit for unit, n in every if n and (not needle or needle in unit.unit_name.casefold())
+        row
+        for row in every
+        if (not filtered or row["kept"] is not None)
+        and (not needle or needle in row["unit__name"].casefold())
     ]
-    rows_per_unit = -(-overall.total // len(every)) if every else 1
+    # The units waiting for round 2 first; by name within each part (a stable sort).
+    listed.sort(key=lambda row: row["round_two"] is None)
+    rows_per_unit = max(1, every[0]["indicators"] or 1) if every else 1
     per_page = max(1, min(WORKBENCH_MAX_UNITS_PER_PAGE, WORKBENCH_ROWS_PER_PAGE // rows_per_unit))
     number, pages = page_number(page, total=len(listed), per_page=per_page)
     start = (number - 1) * per_page
-    units = listed[start : start + per_page]
+    shown = listed[start : start + per_page]
+    counted = {}
+    if shown:
+        counted = {
+            assessment_id: (total, done)
+            for assessment_id, total, done in _with_round_done(responses)
+            .filter(assessment_id__in=[row["pk"] for row in shown])
+            .values("assessment_id")
+            .annotate(total=_rows(), done=_rows(Q(round_done=True)))
+            .values_list("assessment_id", "total", "done")
+        }
+    units = [
+        UnitProgress(
+            unit_id=row["unit_id"],
+            unit_name=row["unit__name"],
+            total=counted.get(row["pk"], (0, 0))[0],
+            done=counted.get(row["pk"], (0, 0))[1],
+            assessment_id=row["pk"],
+        )
+        for row in shown
+    ]
     return WorkbenchUnits(
-        overall=overall,
         units=units,
         page=Page(
             kind="units",
@@ -798,6 +860,7 @@ def workbench_units(
             parameter=WORKBENCH_PAGE_PARAMETER,
             noun="units",
         ),
+        assigned=bool(every),
     )
 
 

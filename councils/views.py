@@ -14,10 +14,12 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from assessments import permissions as assessment_permissions
 from assessments import selectors as assessment_selectors
@@ -33,7 +35,7 @@ from assessments.models import (
     Response,
 )
 from assessments.views import _inputs_text, evidence_add_from_post, refusal_messages
-from indicators.models import Indicator, Pillar
+from indicators.models import Pillar
 
 from . import excel, permissions, selectors, services
 from .forms import (
@@ -396,14 +398,23 @@ def _decorate(rows, indicators, evidence, explanations, closed=None) -> list[_Li
         if row_round in closed:
             row_round = None  # its window is not open: no form to be refused
         current = row.round_2 if row_round == Round.TWO else row.round_1
-        inputs_form = None
-        if indicator.method != "manual":
-            inputs_form = ResponseForm(
-                None,
-                indicator=indicator,
-                prefix=f"v{row.response_id}",
-                auto_id=f"v{row.response_id}-%s",
+        # The forms only where the row offers one (most rows of a page have nothing to record).
+        form = inputs_form = None
+        if row_round is not None:
+            form = AppraisalForm(
+                initial={
+                    "score": current.score if current else None,
+                    "comment": current.comment if current else "",
+                },
+                auto_id=f"a{row.response_id}-%s",
             )
+            if indicator.method != "manual":
+                inputs_form = ResponseForm(
+                    None,
+                    indicator=indicator,
+                    prefix=f"v{row.response_id}",
+                    auto_id=f"v{row.response_id}-%s",
+                )
         lines.append(
             _Line(
                 row,
@@ -415,37 +426,46 @@ def _decorate(rows, indicators, evidence, explanations, closed=None) -> list[_Li
                 form_errors=[],
                 saved=False,
                 inputs_form=inputs_form,
-                form=AppraisalForm(
-                    initial={
-                        "score": current.score if current else None,
-                        "comment": current.comment if current else "",
-                    },
-                    auto_id=f"a{row.response_id}-%s",
-                ),
+                form=form,
             )
         )
     return lines
 
 
-def _indicators_by_id(council) -> dict[int, Indicator]:
-    return {i.pk: i for i in selectors.indicators_of(council)}
-
-
 WORKBENCH_NAME_MAX = 100
+# ``?progress=overall``: the member's overall progress. Asked by htmx once the page is
+# shown, the fragment alone; without JavaScript, the whole page with the figure in it.
+WORKBENCH_PROGRESS_PARAMETER = "progress"
+WORKBENCH_PROGRESS_OVERALL = "overall"
 
 
 @login_required
+@vary_on_headers("HX-Request")  # ``?progress=overall`` answers htmx with the fragment alone
 def workbench(request, campaign_pk):
     """The member's rows, one page of units at a time (``?trang=``), with their progress.
 
     The filters (unit, unit name, pillar, "differs from self", "not yet
     appraised") stay in the query string, so the pager and the unit links keep
-    them; every count is the database's, whatever the number of units.
+    them; every count is the database's, whatever the number of units. How
+    many of all the member's rows are done (a look-up per row: 33,000 for a
+    member assigned a pillar in every commune) is its own request
+    (``?progress=overall``), which the page makes once it is shown.
     """
     member = _membership(request, campaign_pk)
     council = member.council
+    scope = permissions.appraisable_condition(member)
+    overall_asked = request.GET.get(WORKBENCH_PROGRESS_PARAMETER) == WORKBENCH_PROGRESS_OVERALL
+    if overall_asked and request.htmx:
+        return render(
+            request,
+            "councils/workbench_progress.html",
+            {"overall": selectors.workbench_progress(member=member, scope=scope)},
+        )
+    # The set's indicators with their pillars, in one query: the rows' rules, and the pillar
+    # filter (a pillar without indicators has no row to keep).
+    indicators = {i.pk: i for i in selectors.indicators_of(council).select_related("pillar")}
     pillars = sorted(
-        Pillar.objects.filter(indicator_set_id=council.campaign.indicator_set_id),
+        {i.pillar_id: i.pillar for i in indicators.values()}.values(),
         key=lambda p: [int(x) if x.isdigit() else x for x in p.code.split(".")],
     )
     unit = selectors.workbench_unit(member=member, asked=request.GET.get("unit"))
@@ -457,7 +477,7 @@ def workbench(request, campaign_pk):
         "pillar": pillar,
         "differs_from_self": differs,
         "not_yet_appraised": pending,
-        "scope": permissions.appraisable_condition(member),
+        "scope": scope,
     }
     listing = selectors.workbench_units(
         member=member,
@@ -479,10 +499,12 @@ def workbench(request, campaign_pk):
     # Round 2 first: the indicators the unit disputed and that wait for their second look.
     rows.sort(key=lambda r: not (r.state == AssessmentState.EXPLANATION and r.disputed))
     ids = [row.response_id for row in rows]
+    # One query for the calendar, however many windows the page asks about.
+    prefetch_related_objects([council.campaign], "phases")
     closed = round_windows_closed(council.campaign)
     rows = _decorate(
         rows,
-        _indicators_by_id(council),
+        indicators,
         selectors.evidence_by_response(ids),
         selectors.explanations_by_response(ids),
         closed,
@@ -504,7 +526,14 @@ def workbench(request, campaign_pk):
                 "pending": pending,
                 "q": name,
             },
-            "overall": listing.overall,
+            # Without JavaScript the figure is asked for with the page; else the page
+            # asks for it once it is shown.
+            "overall": (
+                selectors.workbench_progress(member=member, scope=scope) if overall_asked else None
+            ),
+            "assigned": listing.assigned,
+            "progress_parameter": WORKBENCH_PROGRESS_PARAMETER,
+            "progress_overall": WORKBENCH_PROGRESS_OVERALL,
             "per_unit": listing.units,
             "unit_page": listing.page,
             # ``permissions.can_assign``, without asking for the membership again.

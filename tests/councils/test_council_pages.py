@@ -260,7 +260,7 @@ def test_recording_a_round_one_appraisal_through_the_page(client, assigned):
     page = client.get(reverse("councils:workbench", args=[assigned.campaign.pk]))
     row = next(r for r in page.context["rows"] if r.response_id == target.pk)
     assert row.round_1.score == Decimal("8.00")
-    assert (page.context["overall"].done, page.context["overall"].total) == (1, 4)
+    assert _overall(client, reverse("councils:workbench", args=[assigned.campaign.pk])) == (1, 4)
 
 
 def test_recording_verified_inputs_scores_them_by_the_rule(client, assigned):
@@ -323,9 +323,22 @@ def _queries(client, user, url) -> tuple[int, object]:
     return len(queries), page
 
 
-# session, user, membership (council, campaign, agency), pillars, progress (overall, the
-# page of units), rows ×2, windows ×2, indicators, evidence, explanations, roles
-WORKBENCH_QUERIES = 14
+def _overall(client, url) -> tuple[int, int]:
+    """The member's overall progress, as the page asks for it once shown (htmx)."""
+    fragment = client.get(url, {"progress": "overall"}, **HTMX)
+    assert fragment.status_code == 200
+    assert 'data-testid="rows"' not in fragment.content.decode()  # the figure alone
+    assert "HX-Request" in fragment["Vary"]  # never the page's cached copy, nor the reverse
+    overall = fragment.context["overall"]
+    return overall.done, overall.total
+
+
+# session, user, membership (council, campaign, agency), assignments, indicators (with
+# their pillars), the units (listing, the page's progress), rows ×2, windows, evidence,
+# explanations, roles. The overall progress is its own request: session, user,
+# membership, assignments, progress.
+WORKBENCH_QUERIES = 13
+WORKBENCH_PROGRESS_QUERIES = 5
 MATRIX_QUERIES = 24  # session, user, campaign, council, matrix 5, coverage 6, bulk form 8, …
 
 
@@ -343,10 +356,10 @@ def test_the_workbench_queries_grow_with_neither_units_nor_indicators(
     assert page.context["unit_page"].total == units
     assert len(page.context["rows"]) == shown * indicators
     assert shown == max(1, min(units, selectors.WORKBENCH_ROWS_PER_PAGE // indicators))
-    assert (page.context["overall"].done, page.context["overall"].total) == (
-        0,
-        units * indicators,
-    )
+    assert page.context["overall"] is None  # asked for after the page
+    assert f'hx-get="{url}?progress=overall"' in page.content.decode()
+    with django_assert_num_queries(WORKBENCH_PROGRESS_QUERIES):
+        assert _overall(client, url) == (0, units * indicators)
     # A unit chosen and every filter on: one query more, to find the unit.
     pillar = campaign.indicator_set.pillars.order_by("code").first()
     unit = Assessment.objects.filter(campaign=campaign).order_by("unit__name").last().unit
@@ -354,6 +367,10 @@ def test_the_workbench_queries_grow_with_neither_units_nor_indicators(
     with django_assert_num_queries(WORKBENCH_QUERIES + 1):
         page = client.get(url, filtered)
     assert {row.unit_name for row in page.context["rows"]} == {unit.name}
+    # Without JavaScript the overall progress comes with the page: one query more.
+    with django_assert_num_queries(WORKBENCH_QUERIES + 2):
+        page = client.get(url, {**filtered, "progress": "overall"})
+    assert page.context["overall"].total == units * indicators
 
 
 def test_the_workbench_pages_its_units_and_keeps_the_filters(client, db):
@@ -398,7 +415,27 @@ def test_the_workbench_pages_its_units_and_keeps_the_filters(client, db):
     only, listed = page_of(q=names[29])
     assert listed == [names[29]]
     assert only.context["unit_page"].total == 1
-    assert (only.context["overall"].done, only.context["overall"].total) == (0, 120)
+    assert _overall(client, url) == (0, 120)  # every row, whatever the filters
+    # Without JavaScript the page offers a link that asks for the figure with the page.
+    assert 'href="?q=' in only.content.decode()
+    whole, listed = page_of(q=names[29], progress="overall")
+    assert listed == [names[29]]
+    assert (whole.context["overall"].done, whole.context["overall"].total) == (0, 120)
+    assert 'data-testid="progress-overall">0/120<' in whole.content.decode()
+
+
+def test_a_member_with_nothing_assigned_is_told_so(client, assigned):
+    url = reverse("councils:workbench", args=[assigned.campaign.pk])
+    as_user(client, assigned.people.secretary)
+    page = client.get(url)
+    assert (page.context["per_unit"], page.context["rows"]) == ([], [])
+    assert "Nothing is assigned to you yet." in page.content.decode()
+    assert _overall(client, url) == (0, 0)
+    # A filter that keeps nothing, for a member with rows: the filters, not the assignment.
+    as_user(client, assigned.people.police)
+    page = client.get(url, {"q": "no such unit"})
+    assert page.context["per_unit"] == []
+    assert "No unit matches these filters." in page.content.decode()
 
 
 def test_the_workbench_counts_each_unit_in_sql_and_lists_round_two_first(client, assigned):
@@ -417,7 +454,7 @@ def test_the_workbench_counts_each_unit_in_sql_and_lists_round_two_first(client,
     def progress():
         page = client.get(url)
         units = [(u.unit_name, u.done, u.total) for u in page.context["per_unit"]]
-        return units, (page.context["overall"].done, page.context["overall"].total)
+        return units, _overall(client, url)
 
     assert progress() == ([("Xã A", 0, 2), ("Xã B", 1, 2)], (1, 4))
     # Xã B disputes 2.1: its round-2 row waits, and the unit comes first.

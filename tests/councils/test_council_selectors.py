@@ -133,7 +133,51 @@ def test_the_workbench_unit_counts_agree_with_its_rows_under_every_filter(assign
                     for r in rows
                 )
 
-            assert (listing.overall.done, listing.overall.total) == (done(every), len(every))
+            assert listing.assigned == bool(every)
+            # The overall progress is its own query (the page asks for it after showing):
+            # the same with the member's condition or the permission's queryset.
+            for scope in (appraisable_condition(member), None):
+                overall = selectors.workbench_progress(member=member, scope=scope)
+                assert (overall.done, overall.total) == (done(every), len(every))
             for unit in listing.units:
                 mine = [r for r in every if r.unit_id == unit.unit_id]
                 assert (unit.done, unit.total) == (done(mine), len(mine))
+
+
+def test_a_disputed_indicator_needs_round_two_only_while_its_unit_is_in_explanation(assigned):
+    """The progress asks for round 2 only in Explanation: before (Appraised-1) and after
+    (Appraised-2) the disputed indicator counts with its round-1 score."""
+    from django.utils import timezone
+
+    from assessments.models import AssessmentState
+    from councils.models import Explanation
+    from councils.permissions import appraisable_condition
+    from tests.councils.helpers import in_round_two
+    from tests.factories import force_state
+
+    in_round_one(assigned)
+    police = assigned.members.police
+    b = assigned.assessment_b
+    for code in ("2.1", "2.2"):
+        services.appraisal_record(
+            response=response_of(b, code),
+            member_user=assigned.people.police,
+            round=1,
+            score="1",
+            comment="Thiếu.",
+        )
+    Explanation.objects.create(
+        response=response_of(b, "2.1"), text="Đủ.", status="submitted", submitted_at=timezone.now()
+    )
+
+    def progress():
+        overall = selectors.workbench_progress(member=police, scope=appraisable_condition(police))
+        listing = selectors.workbench_units(member=police, scope=appraisable_condition(police))
+        return (overall.done, overall.total), [(u.unit_name, u.done) for u in listing.units]
+
+    force_state(b, AssessmentState.APPRAISED_1)
+    assert progress() == ((2, 4), [("Xã A", 0), ("Xã B", 2)])
+    in_round_two(assigned, b)  # 2.1 now waits for its second look; Xã B comes first
+    assert progress() == ((1, 4), [("Xã B", 1), ("Xã A", 0)])
+    force_state(b, AssessmentState.APPRAISED_2)
+    assert progress() == ((2, 4), [("Xã A", 0), ("Xã B", 2)])
