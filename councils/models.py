@@ -170,8 +170,13 @@ class Appraisal(models.Model):
             models.CheckConstraint(condition=Q(round__in=[1, 2]), name="appraisal_round_1_or_2"),
             models.CheckConstraint(condition=Q(score__gte=0), name="appraisal_score_not_negative"),
         ]
-        # Whether the rankings are out of date asks for appraisals changed since a moment.
-        indexes = [models.Index(fields=["updated_at"], name="appraisal_updated_at")]
+        # Whether the rankings are out of date asks for a campaign's appraisals changed since
+        # a moment: one probe per council member (rankings.selectors._changed_since). On
+        # ``updated_at`` alone it read every campaign's newer appraisals (1.2 s while
+        # another province's campaign was being appraised).
+        indexes = [
+            models.Index(fields=["member", "updated_at"], name="appraisal_member_updated_at")
+        ]
 
     def __str__(self):
         return f"{self.response} – {self.get_round_display()}: {self.score}"

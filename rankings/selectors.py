@@ -316,9 +316,9 @@ def _changed_since(campaign: Campaign, at) -> bool:
     committed); a unit added to or removed from the campaign.
     """
     return (
-        Appraisal.objects.filter(
-            response__assessment__campaign=campaign, updated_at__gte=at
-        ).exists()
+        # Through the council's members (an appraisal's member sits on the council of its
+        # response's campaign): an index probe each, whatever other campaigns do.
+        Appraisal.objects.filter(member__council__campaign=campaign, updated_at__gte=at).exists()
         or AssessmentTransition.objects.filter(
             assessment__campaign=campaign, to_state=AssessmentState.APPRAISED_2, at__gte=at
         ).exists()
