@@ -69,12 +69,17 @@ SUB_INDEX_KINDS = [
 # still cascade or are refused through Django. They carry no database foreign
 # key: its checks (three per row, deferred to the commit) cost 7.6 of 34
 # seconds of a national recomputation (10,000 units, measured with
-# ``make bench``). Every unique constraint starts with the campaign, so the
-# campaign needs no index of its own; nothing looks result rows up by pillar,
+# ``make bench``). Every unique constraint starts with the campaign, then the
+# stage and the unit, so neither the campaign nor the unit needs an index of its
+# own: a unit's results are read by (campaign, stage, unit) through that
+# constraint (``selectors.unit_results``). An index on the unit alone cost a fifth
+# of the time of writing the pillar scores (240,000 rows at 10,000 units, measured
+# on a copy of the table); without it, deleting a unit (the administrator only; no
+# service deletes one) scans these tables. Nothing looks result rows up by pillar,
 # sub-index or band except the refused delete of a frozen set's row.
-DERIVED = {"db_constraint": False}
-DERIVED_CAMPAIGN = {"db_constraint": False, "db_index": False}
-DERIVED_REFERENCE = {"db_constraint": False, "db_index": False}
+DERIVED = {"db_constraint": False, "db_index": False}
+DERIVED_CAMPAIGN = DERIVED
+DERIVED_REFERENCE = DERIVED
 
 
 class ScoreSummary(models.Model):
@@ -261,9 +266,8 @@ class Ranking(models.Model):
             ),
             models.CheckConstraint(condition=Q(rank__gte=1), name="ranking_rank_from_one"),
         ]
-        indexes = [
-            models.Index(fields=["campaign", "stage", "kind", "rank"], name="ranking_table_order")
-        ]
+        # No index by rank: the pages place the entries by value (selectors.ranking_page),
+        # and one cost half the time of writing the rankings (120,000 rows at 10,000 units).
 
     def __str__(self):
         return f"{self.get_kind_display()} – {self.assessment}: {self.rank}"

@@ -263,23 +263,30 @@ class UnitResult:
 
 def unit_results(*, assessment: Assessment) -> list[UnitResult]:
     """The unit's results at each computed stage, in stage order: 4 queries."""
-    summaries = ScoreSummary.objects.filter(assessment=assessment).select_related("band")
+    # By (campaign, stage, unit …), the start of each table's unique constraint: the
+    # result tables have no index on the unit alone (rankings.models, DERIVED).
+    unit = {
+        "campaign_id": assessment.campaign_id,
+        "stage__in": Stage.values,
+        "assessment": assessment,
+    }
+    summaries = ScoreSummary.objects.filter(**unit).select_related("band")
     results = {summary.stage: UnitResult(summary) for summary in summaries}
     for row in (
-        PillarScore.objects.filter(assessment=assessment)
+        PillarScore.objects.filter(**unit)
         .select_related("pillar")
         .order_by("pillar__order", "pillar__code")
     ):
         if row.stage in results:
             results[row.stage].pillars.append(row)
     for row in (
-        SubIndexScore.objects.filter(assessment=assessment)
+        SubIndexScore.objects.filter(**unit)
         .select_related("sub_index")
         .order_by("sub_index__order", "sub_index__code")
     ):
         if row.stage in results:
             results[row.stage].sub_indices.append(row)
-    for row in Ranking.objects.filter(assessment=assessment):
+    for row in Ranking.objects.filter(**unit, kind__in=RankingKind.values):
         if row.stage in results:
             results[row.stage].ranks[row.kind] = row
     return [results[stage] for stage in Stage.values if stage in results]

@@ -2,22 +2,22 @@
 
 ``campaign_recompute`` replaces every result of the chosen stages of a
 campaign in one transaction, with a fixed number of SQL statements whatever
-the number of units (15 for the three stages: one ``INSERT … SELECT`` per
-table, see ``sql.insert_select`` and ``PILLAR_SCORES_SQL``); no result row
-passes through Python. The steps:
+the number of units (15 for the three stages, 16 on PostgreSQL; see
+``_recompute``); no result row passes through Python. The steps:
 
-1. pillar scores, from the responses, every stage in one pass: per unit and
-   pillar, the points of the scored indicators and of the bonus indicators at
-   the stage, the pillar's maximum and %;
-2. summaries, from the pillar scores: per unit, the totals and the DTI value
-   (bonus added as the set's bonus rule says), then the band of that value;
-3. sub-index scores, from the pillar scores: per unit and sub-index, the
-   points and maximum of its pillars (a pillar feeding several sub-indices
-   counts in each) and %;
-4. rankings, with ``RANK()`` over the DTI values and over the sub-index
+1. every result of the run, computed once into a temporary table
+   (``RESULTS_SQL``) from one pass over the campaign's responses and their
+   latest appraisals: per unit and pillar, the points of the scored indicators
+   and of the bonus indicators at each stage, the pillar's maximum and %; per
+   unit, the totals and the DTI value (bonus added as the set's bonus rule
+   says); per unit and sub-index, the points and maximum of its pillars (a
+   pillar feeding several sub-indices counts in each) and %;
+2. from that table, one ``INSERT … SELECT`` each: the pillar scores, the
+   summaries with the band of their value, the sub-index scores;
+3. the rankings, with ``RANK()`` over the same table's DTI values and sub-index
    values of codes cqs, kts and xhs.
 
-The score of an indicator at a stage (``PILLAR_SCORES_SQL``): self, the unit's
+The score of an indicator at a stage (``RESULTS_SQL``): self, the unit's
 self score; round 1, the latest round-1 appraisal; final, the latest round-2
 appraisal, else the latest round-1 one ("latest" by ``updated_at``, then
 ``pk``, as ``councils.selectors.final_scores``). An indicator without a
@@ -40,8 +40,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value, Window
-from django.db.models.functions import Least, Rank
+from django.db.models import DecimalField, OuterRef, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,7 +48,7 @@ from assessments import permissions as assessment_permissions
 from assessments import services as assessment_services
 from assessments.models import Assessment, Campaign, Response
 from councils.models import Appraisal, Round
-from indicators.models import Band, BonusRule, Indicator, Pillar, natural_key
+from indicators.models import Band, BonusRule, Indicator, Pillar, SubIndex, natural_key
 
 from .models import (
     POINTS,
@@ -66,7 +65,7 @@ from .models import (
     Stage,
     SubIndexScore,
 )
-from .sql import insert_select, percent, percent_sql, scaled
+from .sql import percent_sql
 
 logger = logging.getLogger(__name__)
 
@@ -83,18 +82,6 @@ def _latest_appraisal(round_: int) -> Subquery:
     )
 
 
-def _with_bonus(bonus_rule: str, achieved, bonus, maximum):
-    """The points the DTI value is computed from, under the set's bonus rule."""
-    if bonus_rule == BonusRule.ADD_CAPPED:
-        # Capping the points at the maximum caps the value at 100 %.
-        return Least(achieved + bonus, maximum)
-    if bonus_rule == BonusRule.ADD_UNCAPPED:
-        return achieved + bonus
-    if bonus_rule == BonusRule.SEPARATE:
-        return achieved
-    raise ValueError(f"Unknown bonus rule {bonus_rule!r}")
-
-
 def _checked_stages(stages: Iterable[str] | None) -> list[str]:
     if stages is None:
         return list(Stage.values)
@@ -106,39 +93,77 @@ def _checked_stages(stages: Iterable[str] | None) -> list[str]:
 
 
 # --- the steps -------------------------------------------------------------------
+#
+# Every statement is written by hand (the ORM cannot select from a temporary table
+# or join a derived one) and is the same on PostgreSQL and SQLite (both have window
+# functions and FILTER) except where LATEST_APPRAISALS_SQL says; the module docstring
+# defines a stage's score, and tests/rankings/test_ranking_hand_computed.py checks
+# the results against hand sums.
+#
+# Measured at 10,000 units × 81 indicators (the benchmark's campaign, before → after
+# this design): pillar scores were one INSERT … SELECT, and the summaries, sub-index
+# scores and rankings each re-read the rows written before them (with every dead row
+# the earlier runs left), then a correlated UPDATE gave each summary its band: 13 s.
+# Now the run computes everything once, writes each table once, in the order of its
+# unique index: 9 s (bench/recompute.py's one-query baseline: 3 s).
 
+# Every row of the run, computed once: the four result tables are written from it,
+# no step re-reads the rows another wrote, and the values ranked are the very values
+# written. PostgreSQL may run this SELECT in parallel, which it never does for an
+# INSERT … SELECT.
+RESULTS = "rankings_run_results"
 
-# One pass over the campaign's responses gives every stage's pillar scores: the
-# latest appraisal of each response and round is found once (ROW_NUMBER), not
-# by a subquery per response and stage, which took 18 of 34 seconds at
-# 10,000 units × 81 indicators. Written by hand because the ORM cannot join a
-# derived table; the same on PostgreSQL and SQLite (both have window
-# functions); the module docstring defines a stage's score, and
-# tests/rankings/test_ranking_hand_computed.py checks the result against hand sums.
-# Bonus points count only in scored pillars, as everything else: a pillar that is
-# not scored adds nothing (indicators.models.COUNTED_INDICATOR).
-PILLAR_SCORES_SQL = """
-INSERT INTO {pillar_score} (campaign_id, stage, assessment_id, pillar_id,
-                            achieved_points, bonus_points, max_points, value)
-WITH ranked AS (
-    SELECT a.response_id, a.round, a.score,
-           ROW_NUMBER() OVER (
-               PARTITION BY a.response_id, a.round ORDER BY a.updated_at DESC, a.id DESC
-           ) AS n
+# The latest appraisal of each response and round ("latest" by updated_at, then pk),
+# found once for the whole campaign, not by a subquery per response and stage (18 of
+# 34 seconds at 10,000 units × 81 indicators). PostgreSQL keeps the first row of each
+# (response, round) in the sorted order with DISTINCT ON, about 10 % quicker at
+# 10,000 units than numbering the rows (ROW_NUMBER), which is what SQLite does: the
+# same rows (test_ranking_runs holds the two equal on PostgreSQL).
+LATEST_APPRAISALS_SQL = {
+    "postgresql": """
+    SELECT DISTINCT ON (a.response_id, a.round) a.response_id, a.round, a.score
     FROM {appraisal} a
     JOIN {response} r ON r.id = a.response_id
     JOIN {assessment} s ON s.id = r.assessment_id
     WHERE s.campaign_id = %(campaign)s
-), latest AS (
+    ORDER BY a.response_id, a.round, a.updated_at DESC, a.id DESC""",
+    None: """
+    SELECT response_id, round, score FROM (
+        SELECT a.response_id, a.round, a.score,
+               ROW_NUMBER() OVER (
+                   PARTITION BY a.response_id, a.round ORDER BY a.updated_at DESC, a.id DESC
+               ) AS n
+        FROM {appraisal} a
+        JOIN {response} r ON r.id = a.response_id
+        JOIN {assessment} s ON s.id = r.assessment_id
+        WHERE s.campaign_id = %(campaign)s
+    ) numbered WHERE n = 1""",
+}
+
+
+# One pass over the campaign's responses gives every stage's points, summed per
+# pillar, then per unit and per sub-index, before they are split by stage. Bonus
+# points count only in scored pillars, as everything else: a pillar that is not
+# scored adds nothing (indicators.models.COUNTED_INDICATOR). A row is one of
+#   pillar:    a unit's pillar (ref_id: the pillar), its bonus points apart;
+#   dti:       a unit's whole set (ref_id NULL), the DTI value with the bonus as the
+#              set's rule says, and that value in ten-thousandths for the band;
+#   sub_index: a unit's sub-index (ref_id, code), its pillars' points (a pillar
+#              feeding several sub-indices counts in each), no bonus.
+# stage_order (0, 1, 2: Stage's order) sorts the rows without comparing text.
+RESULTS_SQL = """
+CREATE TEMPORARY TABLE {results} AS
+WITH latest AS (
+    -- One row per appraised response: its latest round-1 and round-2 scores.
     SELECT response_id,
            MAX(CASE WHEN round = 1 THEN score END) AS round_1,
            MAX(CASE WHEN round = 2 THEN score END) AS round_2
-    FROM ranked WHERE n = 1 GROUP BY response_id
+    FROM ({latest}) latest_rows GROUP BY response_id
 ), scored AS (
     -- A pillar that is not scored keeps its rows, with nothing in them.
     SELECT r.assessment_id, i.pillar_id,
-           CASE WHEN p.scored AND NOT i.is_bonus THEN 1 ELSE 0 END AS counted,
-           CASE WHEN p.scored AND i.is_bonus THEN 1 ELSE 0 END AS bonus,
+           p.scored AND NOT i.is_bonus AS counted,
+           p.scored AND i.is_bonus AS bonus,
            i.max_points,
            COALESCE(r.self_score, 0) AS self_points,
            COALESCE(l.round_1, 0) AS round_1_points,
@@ -151,148 +176,215 @@ WITH ranked AS (
     WHERE s.campaign_id = %(campaign)s
 ), per_pillar AS (
     SELECT assessment_id, pillar_id,
-           SUM(counted * self_points) AS self_achieved,
-           SUM(bonus * self_points) AS self_bonus,
-           SUM(counted * round_1_points) AS round_1_achieved,
-           SUM(bonus * round_1_points) AS round_1_bonus,
-           SUM(counted * final_points) AS final_achieved,
-           SUM(bonus * final_points) AS final_bonus,
-           SUM(counted * max_points) AS max_points
+           COALESCE(SUM(self_points) FILTER (WHERE counted), 0) AS self_achieved,
+           COALESCE(SUM(self_points) FILTER (WHERE bonus), 0) AS self_bonus,
+           COALESCE(SUM(round_1_points) FILTER (WHERE counted), 0) AS round_1_achieved,
+           COALESCE(SUM(round_1_points) FILTER (WHERE bonus), 0) AS round_1_bonus,
+           COALESCE(SUM(final_points) FILTER (WHERE counted), 0) AS final_achieved,
+           COALESCE(SUM(final_points) FILTER (WHERE bonus), 0) AS final_bonus,
+           COALESCE(SUM(max_points) FILTER (WHERE counted), 0) AS max_points
     FROM scored GROUP BY assessment_id, pillar_id
-), by_stage AS (
-    {stage_rows}
+), per_unit AS (
+    -- Ordered as the inserts will want them: sorting rows already in order is quick.
+    SELECT assessment_id, {sums}
+    FROM per_pillar GROUP BY assessment_id ORDER BY assessment_id
+), per_sub_index AS (
+    SELECT t.assessment_id, x.id AS sub_index_id, x.code, {sub_index_sums}
+    FROM per_pillar t
+    JOIN {sub_index_pillars} sp ON sp.{through_pillar} = t.pillar_id
+    JOIN {sub_index} x ON x.id = sp.{through_sub_index}
+    GROUP BY t.assessment_id, x.id, x.code ORDER BY t.assessment_id, x.id
+), units AS (
+    SELECT stage, stage_order, assessment_id, achieved, bonus, max_points,
+           {dti_value} AS value
+    FROM ({unit_stages}) by_stage
 )
-SELECT %(campaign)s, stage, assessment_id, pillar_id, achieved, bonus, max_points,
-       {value}
-FROM by_stage
+SELECT 'sub_index' AS result, stage, stage_order, assessment_id, sub_index_id AS ref_id,
+       code, achieved, bonus, max_points, {value} AS value,
+       CAST(NULL AS BIGINT) AS scaled_value
+FROM ({sub_index_stages}) by_stage
+UNION ALL
+SELECT 'pillar', stage, stage_order, assessment_id, pillar_id, NULL, achieved, bonus,
+       max_points, {value}, NULL
+FROM ({pillar_stages}) by_stage
+UNION ALL
+SELECT 'dti', stage, stage_order, assessment_id, NULL, NULL, achieved, bonus, max_points,
+       value, {scaled_value}
+FROM units
 """
 
+# The points of each stage are columns of one row (<stage>_achieved, <stage>_bonus);
+# a result row is one stage's.
+STAGE_COLUMNS = ("achieved", "bonus")
 STAGE_ROW_SQL = (
-    "SELECT '{stage}' AS stage, assessment_id, pillar_id, {stage}_achieved AS achieved, "
-    "{stage}_bonus AS bonus, max_points FROM per_pillar"
+    "SELECT '{stage}' AS stage, {order} AS stage_order, {columns}, "
+    "{stage}_achieved AS achieved, {stage}_bonus AS bonus, max_points FROM {source}"
 )
 
 
-def _insert_pillar_scores(campaign: Campaign, stages: list[str], places: int) -> None:
-    tables = {
-        "pillar_score": PillarScore,
-        "appraisal": Appraisal,
-        "response": Response,
-        "assessment": Assessment,
-        "indicator": Indicator,
-        "pillar": Pillar,
+# Each result table is written in the order of its unique index (campaign, stage,
+# unit …), so that consecutive rows land in the same index pages.
+PILLAR_SCORES_SQL = """
+INSERT INTO {pillar_score} (campaign_id, stage, assessment_id, pillar_id,
+                            achieved_points, bonus_points, max_points, value)
+SELECT %(campaign)s, stage, assessment_id, ref_id, achieved, bonus, max_points, value
+FROM {results} WHERE result = 'pillar'
+ORDER BY stage_order, assessment_id, ref_id
+"""
+
+# The band: the highest threshold the value reaches, i.e. the band from whose
+# threshold up to the next one's the value lies. Compared as whole
+# ten-thousandths, since SQLite holds both sides as binary floats.
+SUMMARIES_SQL = """
+INSERT INTO {summary} (campaign_id, stage, assessment_id, achieved_points, bonus_points,
+                       max_points, value, band_id, computed_at)
+WITH bands AS (
+    SELECT id, {threshold} AS low, LEAD({threshold}) OVER (ORDER BY min_percent) AS high
+    FROM {band} WHERE indicator_set_id = %(indicator_set)s
+)
+SELECT %(campaign)s, v.stage, v.assessment_id, v.achieved, v.bonus, v.max_points, v.value,
+       b.id, %(at)s
+FROM {results} v
+LEFT JOIN bands b
+       ON v.scaled_value >= b.low AND (b.high IS NULL OR v.scaled_value < b.high)
+WHERE v.result = 'dti'
+ORDER BY v.stage_order, v.assessment_id
+"""
+
+SUB_INDEX_SCORES_SQL = """
+INSERT INTO {sub_index_score} (campaign_id, stage, assessment_id, sub_index_id,
+                               achieved_points, max_points, value)
+SELECT %(campaign)s, stage, assessment_id, ref_id, achieved, max_points, value
+FROM {results} WHERE result = 'sub_index'
+ORDER BY stage_order, assessment_id, ref_id
+"""
+
+# Highest value first; RANK() gives equal values one rank and skips the next. Units
+# whose value is empty (nothing to score) are not ranked.
+RANKINGS_SQL = """
+INSERT INTO {ranking} (campaign_id, stage, kind, assessment_id, value, rank, computed_at)
+SELECT %(campaign)s, stage, CASE WHEN result = 'dti' THEN %(dti)s ELSE code END,
+       assessment_id, value,
+       RANK() OVER (PARTITION BY stage_order, ref_id ORDER BY value DESC), %(at)s
+FROM {results}
+WHERE value IS NOT NULL AND (result = 'dti' OR (result = 'sub_index' AND code IN ({kinds})))
+ORDER BY stage_order, ref_id, assessment_id
+"""
+
+
+def _tables() -> dict[str, str]:
+    """The quoted names of the tables the statements read and write."""
+    through = SubIndex.pillars.through._meta
+    names = {
+        "results": RESULTS,
+        "appraisal": Appraisal._meta.db_table,
+        "response": Response._meta.db_table,
+        "assessment": Assessment._meta.db_table,
+        "indicator": Indicator._meta.db_table,
+        "pillar": Pillar._meta.db_table,
+        "band": Band._meta.db_table,
+        "sub_index": SubIndex._meta.db_table,
+        "sub_index_pillars": through.db_table,
+        "through_pillar": through.get_field("pillar").column,
+        "through_sub_index": through.get_field("subindex").column,
+        "pillar_score": PillarScore._meta.db_table,
+        "summary": ScoreSummary._meta.db_table,
+        "sub_index_score": SubIndexScore._meta.db_table,
+        "ranking": Ranking._meta.db_table,
     }
-    # A (bonus) pillar's maximum of 0 gives no value, as ``percent`` does.
-    sql = PILLAR_SCORES_SQL.format(
-        **{name: connection.ops.quote_name(model._meta.db_table) for name, model in tables.items()},
-        stage_rows=" UNION ALL ".join(STAGE_ROW_SQL.format(stage=stage) for stage in stages),
-        value=percent_sql("achieved", "max_points", places=places),
-    )
+    return {name: connection.ops.quote_name(table) for name, table in names.items()}
+
+
+def _scaled_sql(expression: str, places: int) -> str:
+    """``sql.scaled`` as SQL text: ``expression`` × 10^places as a whole number."""
+    return f"CAST(ROUND(({expression}) * {10 ** int(places)}) AS BIGINT)"
+
+
+def _with_bonus(bonus_rule: str, achieved: str, bonus: str, maximum: str) -> str:
+    """The points the DTI value is computed from, under the set's bonus rule (SQL text;
+    ``indicators.scoring.dti_value`` is the same in Python)."""
+    if bonus_rule == BonusRule.ADD_CAPPED:
+        # Capping the points at the maximum caps the value at 100 %.
+        points = f"{achieved} + {bonus}"
+        return f"CASE WHEN {points} < {maximum} THEN {points} ELSE {maximum} END"
+    if bonus_rule == BonusRule.ADD_UNCAPPED:
+        return f"{achieved} + {bonus}"
+    if bonus_rule == BonusRule.SEPARATE:
+        return achieved
+    raise ValueError(f"Unknown bonus rule {bonus_rule!r}")
+
+
+def _execute(sql: str, params: dict) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"campaign": campaign.pk})
+        cursor.execute(sql, params)
 
 
-def _insert_summaries(campaign: Campaign, stages: list[str], places: int, at: datetime) -> None:
-    indicator_set = campaign.indicator_set
-    rows = (
-        PillarScore.objects.filter(campaign=campaign, stage__in=stages)
-        .values("campaign_id", "stage", "assessment_id")
-        .annotate(
-            achieved=Sum("achieved_points"), bonus=Sum("bonus_points"), maximum=Sum("max_points")
+def _stage_rows(source: str, stages: list[str], columns: str) -> str:
+    # Stages are Stage values (_checked_stages), never the user's text.
+    return " UNION ALL ".join(
+        STAGE_ROW_SQL.format(
+            stage=stage, order=Stage.values.index(stage), columns=columns, source=source
         )
-        .annotate(
-            dti=percent(
-                _with_bonus(indicator_set.bonus_rule, F("achieved"), F("bonus"), F("maximum")),
-                F("maximum"),
-                places=places,
-            ),
-            at=Value(at),
-        )
-    )
-    insert_select(
-        ScoreSummary,
-        rows,
-        {
-            "campaign_id": "campaign_id",
-            "stage": "stage",
-            "assessment_id": "assessment_id",
-            "achieved_points": "achieved",
-            "bonus_points": "bonus",
-            "max_points": "maximum",
-            "value": "dti",
-            "computed_at": "at",
-        },
-    )
-    # The band: the highest threshold the value reaches. Compared as whole
-    # ten-thousandths, since SQLite holds both sides as binary floats.
-    reached = (
-        Band.objects.filter(indicator_set=indicator_set)
-        .alias(threshold=scaled(F("min_percent"), VALUE_PLACES))
-        .filter(threshold__lte=scaled(OuterRef("value"), VALUE_PLACES))
-        .order_by("-min_percent")
-        .values("pk")[:1]
-    )
-    ScoreSummary.objects.filter(campaign=campaign, stage__in=stages).update(
-        band_id=Subquery(reached)
+        for stage in stages
     )
 
 
-def _insert_sub_index_scores(campaign: Campaign, stages: list[str], places: int) -> None:
-    rows = (
-        PillarScore.objects.filter(campaign=campaign, stage__in=stages)
-        .values("campaign_id", "stage", "assessment_id", sub_index=F("pillar__sub_indices"))
-        .filter(sub_index__isnull=False)
-        .annotate(achieved=Sum("achieved_points"), maximum=Sum("max_points"))
-        .annotate(percentage=percent(F("achieved"), F("maximum"), places=places))
+def _compute_results(campaign: Campaign, stages: list[str], places: int) -> None:
+    # A maximum of 0 (a bonus-only pillar, a set with nothing to score) gives no
+    # value, as ``percent`` does.
+    sums = ", ".join(
+        f"SUM({stage}_{column}) AS {stage}_{column}" for stage in stages for column in STAGE_COLUMNS
     )
-    insert_select(
-        SubIndexScore,
-        rows,
-        {
-            "campaign_id": "campaign_id",
-            "stage": "stage",
-            "assessment_id": "assessment_id",
-            "sub_index_id": "sub_index",
-            "achieved_points": "achieved",
-            "max_points": "maximum",
-            "value": "percentage",
-        },
+    # Sub-index scores carry no bonus points.
+    sub_index_sums = ", ".join(
+        f"SUM({stage}_achieved) AS {stage}_achieved, 0 AS {stage}_bonus" for stage in stages
     )
+    tables = _tables()
+    latest = LATEST_APPRAISALS_SQL.get(connection.vendor, LATEST_APPRAISALS_SQL[None])
+    sql = RESULTS_SQL.format(
+        **tables,
+        latest=latest.format(**tables),
+        sums=f"{sums}, SUM(max_points) AS max_points",
+        sub_index_sums=f"{sub_index_sums}, SUM(max_points) AS max_points",
+        pillar_stages=_stage_rows("per_pillar", stages, "assessment_id, pillar_id"),
+        unit_stages=_stage_rows("per_unit", stages, "assessment_id"),
+        sub_index_stages=_stage_rows("per_sub_index", stages, "assessment_id, sub_index_id, code"),
+        value=percent_sql("achieved", "max_points", places=places),
+        dti_value=percent_sql(
+            _with_bonus(campaign.indicator_set.bonus_rule, "achieved", "bonus", "max_points"),
+            "max_points",
+            places=places,
+        ),
+        scaled_value=_scaled_sql("value", VALUE_PLACES),
+    )
+    _execute(sql, {"campaign": campaign.pk})
 
 
-RANKING_COLUMNS = {
-    "campaign_id": "campaign_id",
-    "stage": "stage",
-    "kind": "ranking",
-    "assessment_id": "assessment_id",
-    "value": "value",
-    "rank": "place",
-    "computed_at": "at",
-}
+def _insert_pillar_scores(campaign: Campaign) -> None:
+    _execute(PILLAR_SCORES_SQL.format(**_tables()), {"campaign": campaign.pk})
 
 
-def _insert_rankings(campaign: Campaign, stages: list[str], at: datetime) -> None:
-    # Highest value first; RANK() gives equal values one rank and skips the next.
-    by_value = F("value").desc()
-    dti = ScoreSummary.objects.filter(
-        campaign=campaign, stage__in=stages, value__isnull=False
-    ).annotate(
-        ranking=Value(RankingKind.DTI.value),
-        place=Window(Rank(), partition_by=[F("stage")], order_by=by_value),
-        at=Value(at),
-    )
-    insert_select(Ranking, dti, RANKING_COLUMNS)
-    sub_indices = SubIndexScore.objects.filter(
-        campaign=campaign,
-        stage__in=stages,
-        value__isnull=False,
-        sub_index__code__in=[kind.value for kind in SUB_INDEX_KINDS],
-    ).annotate(
-        ranking=F("sub_index__code"),
-        place=Window(Rank(), partition_by=[F("stage"), F("sub_index_id")], order_by=by_value),
-        at=Value(at),
-    )
-    insert_select(Ranking, sub_indices, RANKING_COLUMNS)
+def _insert_summaries(campaign: Campaign, at: datetime) -> None:
+    sql = SUMMARIES_SQL.format(**_tables(), threshold=_scaled_sql("min_percent", VALUE_PLACES))
+    _execute(sql, _params(campaign, at))
+
+
+def _insert_sub_index_scores(campaign: Campaign) -> None:
+    _execute(SUB_INDEX_SCORES_SQL.format(**_tables()), {"campaign": campaign.pk})
+
+
+def _insert_rankings(campaign: Campaign, at: datetime) -> None:
+    kinds = ", ".join(f"'{kind.value}'" for kind in SUB_INDEX_KINDS)
+    sql = RANKINGS_SQL.format(**_tables(), kinds=kinds)
+    _execute(sql, {**_params(campaign, at), "dti": RankingKind.DTI.value})
+
+
+def _params(campaign: Campaign, at: datetime) -> dict:
+    return {
+        "campaign": campaign.pk,
+        "indicator_set": campaign.indicator_set_id,
+        "at": connection.ops.adapt_datetimefield_value(at),
+    }
 
 
 def _give_the_batch_memory() -> None:
@@ -310,10 +402,13 @@ def _recompute(campaign: Campaign, stages: list[str], at: datetime) -> None:
     # Replace, never merge: the rows of these stages are exactly this run's.
     for model in (Ranking, SubIndexScore, ScoreSummary, PillarScore):
         model.objects.filter(campaign=campaign, stage__in=stages).delete()
-    _insert_pillar_scores(campaign, stages, places)
-    _insert_summaries(campaign, stages, places, at)
-    _insert_sub_index_scores(campaign, stages, places)
-    _insert_rankings(campaign, stages, at)
+    _compute_results(campaign, stages, places)
+    _insert_pillar_scores(campaign)
+    _insert_summaries(campaign, at)
+    _insert_sub_index_scores(campaign)
+    _insert_rankings(campaign, at)
+    # Created in this transaction: a failed run's rollback removes it as well.
+    _execute(f"DROP TABLE {_tables()['results']}", {})
 
 
 def _finish(run: RankingRun, status: str, error: str = "") -> None:

@@ -146,3 +146,30 @@ def test_closing_rounds_for_many_units_in_one_transaction_queues_one_computation
         (world.campaign.pk, ["round_1", "final"]),
         (world.campaign.pk, ["round_1"]),
     ]
+
+
+@pytest.mark.django_db
+def test_postgresqls_latest_appraisals_are_the_portable_ones(world, monkeypatch):
+    """PostgreSQL finds the latest appraisals with DISTINCT ON, SQLite by numbering them
+    (ROW_NUMBER): on PostgreSQL both must give the very same rows, ties included."""
+    from django.utils import timezone
+
+    from councils.models import Appraisal, Round
+    from tests.rankings.helpers import responses_by_unit
+
+    needs_postgresql("DISTINCT ON")
+    # Xã A 1.1 (20 points, 20 in round 1): two round-2 appraisals updated at the same
+    # moment; the later one (higher pk), 5, counts, not 10.
+    a_11 = responses_by_unit(world.campaign)["Xã A"]["1.1"]
+    for member, score in ((world.chair, 10), (world.police, 5)):
+        Appraisal.objects.create(response=a_11, round=Round.TWO, member=member, score=score)
+    Appraisal.objects.filter(response=a_11, round=Round.TWO).update(updated_at=timezone.now())
+
+    services.campaign_recompute(campaign=world.campaign)
+    distinct_on = result_rows(world.campaign)
+    portable = services.LATEST_APPRAISALS_SQL[None]
+    monkeypatch.setitem(services.LATEST_APPRAISALS_SQL, "postgresql", portable)
+    services.campaign_recompute(campaign=world.campaign)
+    assert result_rows(world.campaign) == distinct_on
+    final_a = [row for row in distinct_on["summaries"] if row[:2] == ("final", "Xã A")]
+    assert [row[2] for row in final_a] == [185]  # 200 − 20 + 5
