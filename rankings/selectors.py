@@ -182,6 +182,20 @@ def _chosen(tabs: list[RankingTab], kind: str | None) -> RankingTab | None:
     return found
 
 
+def _tab_page(current: RankingTab, number: int, pages: int, *, per_page: int, shown: int) -> Page:
+    """Where the page stands in the chosen ranking, for the pager (organizer's and public)."""
+    return Page(
+        kind=current.kind,
+        label=current.label,
+        number=number,
+        pages=pages,
+        total=current.total,
+        per_page=per_page,
+        shown=shown,
+        parameter=PAGE_PARAM,
+    )
+
+
 def ranking_page(
     *, campaign: Campaign, stage: str, kind: str | None = None, page: str | None = None
 ) -> RankingPage:
@@ -230,16 +244,7 @@ def ranking_page(
         rankings=tabs,
         current=current,
         entries=entries,
-        page=Page(
-            kind=current.kind,
-            label=current.label,
-            number=number,
-            pages=pages,
-            total=current.total,
-            per_page=ORGANIZER_PAGE_ROWS,
-            shown=len(entries),
-            parameter=PAGE_PARAM,
-        ),
+        page=_tab_page(current, number, pages, per_page=ORGANIZER_PAGE_ROWS, shown=len(entries)),
         computed_at=min(computed),
     )
 
@@ -486,16 +491,7 @@ def published_ranking_page(
         rankings=tabs,
         current=current,
         rows=rows,
-        page=Page(
-            kind=current.kind,
-            label=current.label,
-            number=number,
-            pages=pages,
-            total=current.total,
-            per_page=PUBLIC_PAGE_ROWS,
-            shown=len(rows),
-            parameter=PAGE_PARAM,
-        ),
+        page=_tab_page(current, number, pages, per_page=PUBLIC_PAGE_ROWS, shown=len(rows)),
     )
 
 
