@@ -2,43 +2,24 @@
 the explanation page; when the unit changed a provided figure, the agency's figure and
 the unit's reason beside it. No page reads more queries for it."""
 
-import re
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from assessments import services as assessment_services
 from assessments.models import AssessmentState, Response
 from councils import services as council_services
-from providers import services
 from providers.models import Channel, ProvidedFigure
 from providers.services import FigureRow
 from tests.factories import UserFactory, force_state
-
-HOUSEHOLDS = "tong_so_ho_gia_dinh"
-FIBRE_LABEL = "Số hộ gia đình có kết nối Internet cáp quang"
-NOTE = "Số liệu Viettel chưa gồm 20 hộ dùng VNPT"
+from tests.providers.provenance_helpers import FIBRE_LABEL, HOUSEHOLDS, NOTE, local, provide, text
 
 
 @pytest.fixture
 def client(client, settings):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
-
-
-def text(fragment: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", fragment).split())
-
-
-def local(moment) -> str:
-    return timezone.localtime(moment).strftime("%H:%M %d/%m/%Y")
-
-
-def provide(world, user, rows, channel=Channel.API):
-    return services.figures_provide(user=user, campaign=world.campaign, rows=rows, channel=channel)
 
 
 def change_fibre(world):

@@ -13,28 +13,20 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from assessments import services as assessment_services
 from assessments.models import Assessment, InputSource, Response
-from providers import services
 from providers.models import Channel, ProvidedFigure
 from providers.services import FigureRow
+from tests.providers.provenance_helpers import FIBRE_LABEL, HOUSEHOLDS, NOTE, local, provide, text
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-HOUSEHOLDS = "tong_so_ho_gia_dinh"
-FIBRE_LABEL = "Số hộ gia đình có kết nối Internet cáp quang"
-NOTE = "Số liệu Viettel chưa gồm 20 hộ dùng VNPT"
 
 
 @pytest.fixture
 def client(client, settings):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
-
-
-def provide(world, user, rows, channel=Channel.API):
-    return services.figures_provide(user=user, campaign=world.campaign, rows=rows, channel=channel)
 
 
 @pytest.fixture
@@ -56,10 +48,6 @@ def fibre(world, unit=None) -> Response:
     return Response.objects.select_related("inputs_agency").get(
         assessment=world.assessments[(unit or world.a).name], indicator__code="3.2"
     )
-
-
-def local(moment) -> str:
-    return timezone.localtime(moment).strftime("%H:%M %d/%m/%Y")
 
 
 def detail(world, unit=None):
@@ -110,11 +98,6 @@ def info_field(html: str, code: str) -> str:
         html.find("</section>", start),
     )
     return html[start : min(end for end in ends if end != -1)]
-
-
-def text(fragment: str) -> str:
-    """The words of an HTML fragment, spaces collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", fragment).split())
 
 
 def test_each_figure_says_where_it_came_from(client, provided):
