@@ -133,8 +133,7 @@ def _card_context(
 ):
     card.ratio_terms = _ratio_terms(card.indicator, assessment.general_info or {}, names or {})
     card.answer_text = _inputs_text(card.indicator, card.response.inputs)
-    provided = card.provenance.provided if card.provenance else None
-    card.provided_text = _inputs_text(card.indicator, provided.value) if provided else ""
+    card.provided_text = _provided_text(card)
     return {
         "assessment": assessment,
         "card": card,
@@ -143,6 +142,12 @@ def _card_context(
         "general_info": assessment.general_info or {},
         **extra,
     }
+
+
+def _provided_text(card) -> str:
+    """The figure an agency provided for the card, in words ("" when none)."""
+    provided = card.provenance.provided if card.provenance else None
+    return _inputs_text(card.indicator, provided.value) if provided else ""
 
 
 def _card_form(card, data=None) -> ResponseForm:
@@ -368,8 +373,7 @@ def _render_saved(request, assessment, indicator_id):
     card = selectors.indicator_card(
         assessment=assessment, indicator_id=indicator_id, user=request.user, missing=missing
     )
-    provided = card.provenance.provided if card.provenance else None
-    card.provided_text = _inputs_text(card.indicator, provided.value) if provided else ""
+    card.provided_text = _provided_text(card)
     context = {
         "assessment": assessment,
         "card": card,
